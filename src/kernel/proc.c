@@ -1,0 +1,116 @@
+/* proc.c: creation of processes and threads, their file-system context, and the queues of
+ * pending signals. */
+#include "task.h"
+#include "../platform/platform.h"
+
+void fsctx_set(struct vfs_start *dst, struct vnode *dir, struct mount *mnt, const char *path)
+{
+    char *p = strdup(path);
+    vnode_get(dir);
+    vnode_put(dst->dir);
+    kfree((char *)dst->path);
+    dst->dir = dir;
+    dst->mnt = mnt;
+    dst->path = p;
+}
+
+/* Linux's default limits for a new login process, as `ulimit -a` shows them on Debian. */
+static void default_rlimits(struct proc *p)
+{
+    for (int i = 0; i < RLIMIT_NLIMITS; i++)
+        p->rlim[i][0] = p->rlim[i][1] = RLIM_INFINITY;
+    p->rlim[3][0] = 8 << 20;            /* RLIMIT_STACK */
+    p->rlim[4][0] = p->rlim[4][1] = 0;  /* RLIMIT_CORE soft 0 */
+    p->rlim[4][1] = RLIM_INFINITY;
+    p->rlim[6][0] = p->rlim[6][1] = 63704; /* RLIMIT_NPROC */
+    p->rlim[7][0] = 1024;               /* RLIMIT_NOFILE */
+    p->rlim[7][1] = FD_MAX;
+    p->rlim[8][0] = p->rlim[8][1] = 8 << 20; /* RLIMIT_MEMLOCK */
+    p->rlim[11][0] = p->rlim[11][1] = 63704; /* RLIMIT_SIGPENDING */
+    p->rlim[12][0] = p->rlim[12][1] = 819200; /* RLIMIT_MSGQUEUE */
+    p->rlim[13][0] = p->rlim[13][1] = 0;  /* RLIMIT_NICE */
+    p->rlim[14][0] = p->rlim[14][1] = 0;  /* RLIMIT_RTPRIO */
+}
+
+int proc_create_init(struct proc **pp, struct thread **tp)
+{
+    struct proc *p = kzalloc(sizeof(*p));
+    struct thread *t = kzalloc(sizeof(*t));
+    if (!p || !t) {
+        kfree(p);
+        kfree(t);
+        return -ENOMEM;
+    }
+    p->pid = p->pgid = p->sid = 1;
+    p->ppid = 0;
+    p->umask = 022;
+    fdt_init(&p->fds);
+    default_rlimits(p);
+    i64 s;
+    long ns;
+    plat_clock_get(1, &s, &ns);
+    p->start_ns = s * 1000000000 + ns;
+    t->self = t;
+    t->tid = 1;
+    t->proc = p;
+    t->in_syscall = -1;
+    *pp = p;
+    *tp = t;
+    return 0;
+}
+
+/* ---- pending signals ---- */
+
+#define SIGBIT(s) (1ULL << ((s)-1))
+#define SIGKILL 9
+#define SIGSTOP 19
+
+void signal_post(struct proc *p, struct thread *t, const struct ksiginfo *info)
+{
+    struct sigqueue *q = t ? &t->sigpending : &p->sigpending;
+    int s = info->signo;
+    if (s < 1 || s > NSIG)
+        return;
+    spin_lock(&p->lock);
+    /* Standard signals do not queue: a second one while pending is merged. */
+    if (!(q->pending & SIGBIT(s))) {
+        q->pending |= SIGBIT(s);
+        q->info[s - 1] = *info;
+    }
+    spin_unlock(&p->lock);
+}
+
+static u64 deliverable(struct thread *t)
+{
+    u64 unmaskable = SIGBIT(SIGKILL) | SIGBIT(SIGSTOP);
+    return (t->sigpending.pending | t->proc->sigpending.pending) &
+           (~t->blocked | unmaskable);
+}
+
+bool signal_any_deliverable(struct thread *t)
+{
+    return deliverable(t) != 0;
+}
+
+int signal_take(struct thread *t, struct ksiginfo *info)
+{
+    struct proc *p = t->proc;
+    spin_lock(&p->lock);
+    u64 d = deliverable(t);
+    int s = 0;
+    if (d) {
+        /* Synchronous-fault signals first, as Linux does, then the lowest number. */
+        static const int first[] = {11, 7, 4, 8, 5};
+        for (size_t i = 0; i < ARRAY_SIZE(first) && !s; i++)
+            if (d & SIGBIT(first[i]))
+                s = first[i];
+        if (!s)
+            s = __builtin_ctzll(d) + 1;
+        struct sigqueue *q = (t->sigpending.pending & SIGBIT(s)) ? &t->sigpending
+                                                                 : &p->sigpending;
+        q->pending &= ~SIGBIT(s);
+        *info = q->info[s - 1];
+    }
+    spin_unlock(&p->lock);
+    return s;
+}

@@ -1,0 +1,84 @@
+/* entry.c: where the platform hands guest events to the Linux shim: the syscall dispatcher
+ * (number → handler through the table made from syscalls.def), and the fault and async
+ * signal entries. Every path back to the guest passes through signal delivery. */
+#include "linux.h"
+
+const struct syscall_desc syscall_table[] = {
+#define SC(nr, name, args, partial) [nr] = {#name, (sys_fn)(void (*)(void))sys_##name, args, partial},
+#include "syscalls.def"
+#undef SC
+};
+const int syscall_table_size = (int)ARRAY_SIZE(syscall_table);
+
+/* One bit per syscall number: an unimplemented call is reported once, not on every call. */
+static u64 reported[1024 / 64];
+
+static long unimplemented(int nr)
+{
+    if (nr >= 0 && nr < 1024) {
+        u64 bit = 1ULL << (nr % 64);
+        if (!(__atomic_fetch_or(&reported[nr / 64], bit, __ATOMIC_RELAXED) & bit))
+            kprintf("husk: syscall %d is not implemented (ENOSYS)\n", nr);
+    }
+    return -ENOSYS;
+}
+
+struct cpu_trap *cur_trap(void)
+{
+    return current()->trap;
+}
+
+void linux_syscall_trap(struct cpu_trap *tr)
+{
+    struct thread *t = current();
+    struct cpu_regs *r = tr->regs;
+    long nr = (long)r->rax;
+    long a[6] = {(long)r->rdi, (long)r->rsi, (long)r->rdx, (long)r->r10, (long)r->r8, (long)r->r9};
+    const struct syscall_desc *d =
+        (nr >= 0 && nr < syscall_table_size && syscall_table[nr].fn) ? &syscall_table[nr] : NULL;
+    t->trap = tr;
+    t->in_syscall = (int)nr;
+    if (trace_enabled)
+        trace_enter(d, (int)nr, a);
+    long ret;
+    for (;;) {
+        ret = d ? d->fn(a[0], a[1], a[2], a[3], a[4], a[5]) : unimplemented((int)nr);
+        /* Interrupted by a signal that has no handler to run: restart transparently. */
+        if (ret != -ERESTARTSYS || signal_any_deliverable(t))
+            break;
+    }
+    if (trace_enabled)
+        trace_exit(d, (int)nr, a, ret);
+    /* rt_sigreturn restored every register itself, rax included. */
+    if (nr != 15)
+        r->rax = (u64)ret;
+    r->rax = (u64)signal_deliver(t, tr, (long)r->rax, nr != 15);
+    t->in_syscall = -1;
+    t->trap = NULL;
+}
+
+void linux_fault_trap(struct cpu_trap *tr)
+{
+    struct thread *t = current();
+    struct proc *p = t->proc;
+    int sig = tr->signo;
+    struct ksigaction *sa = &p->sigactions[sig - 1];
+    /* A fault with the signal blocked or ignored cannot be survived: Linux kills. */
+    if ((t->blocked & (1ULL << (sig - 1))) || sa->handler == SIG_IGN)
+        sa->handler = SIG_DFL;
+    t->blocked &= ~(1ULL << (sig - 1));
+    struct ksiginfo info = {.signo = sig, .code = tr->code, .addr = tr->addr};
+    signal_post(p, t, &info);
+    signal_deliver(t, tr, (long)tr->regs->rax, false);
+}
+
+void linux_async_trap(struct cpu_trap *tr, int signo)
+{
+    struct thread *t = current();
+    struct ksiginfo info = {.signo = signo, .code = SI_USER};
+    signal_post(t->proc, NULL, &info);
+    /* In guest code the signal is delivered now; inside the library OS it waits for the
+     * syscall's return (the interrupted host wait gives EINTR, so that is soon). */
+    if (t->in_syscall < 0 && !plat_ip_in_libos(tr->regs->rip))
+        signal_deliver(t, tr, (long)tr->regs->rax, false);
+}

@@ -1,0 +1,394 @@
+/* signal.c: Linux signal semantics for the guest: dispositions, masks, the alternate stack,
+ * and the x86-64 rt_sigframe that a handler runs on and rt_sigreturn unwinds, laid out as
+ * the Linux kernel lays it out so that libc, debuggers and unwinders read it unchanged. */
+#include "linux.h"
+
+#define SIGBIT(s) (1ULL << ((s)-1))
+#define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
+#define REDZONE 128
+#define EFLAGS_USER_MASK 0x254dd5UL /* CF PF AF ZF SF TF DF OF NT AC ID, as Linux restores */
+
+/* ---- exit ---- */
+
+_Noreturn void proc_exit(struct proc *p, int status)
+{
+    (void)p;
+    plat_exit(status & 0xff);
+}
+
+/* A process killed by signal N ends husk with 128+N, as a shell reports it. */
+_Noreturn void proc_exit_signal(struct proc *p, int sig)
+{
+    (void)p;
+    plat_exit(128 + sig);
+}
+
+int sig_default_action(int sig)
+{
+    switch (sig) {
+    case SIGCHLD: case SIGURG: case SIGWINCH:
+        return 0;
+    case SIGQUIT: case SIGILL: case SIGTRAP: case SIGABRT: case SIGBUS: case SIGFPE:
+    case SIGSEGV: case SIGXCPU: case SIGXFSZ: case SIGSYS:
+        return 2;
+    case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+        return 3;
+    case SIGCONT:
+        return 4;
+    }
+    return 1;
+}
+
+/* ---- frames ---- */
+
+static bool on_altstack(struct thread *t, uptr sp)
+{
+    return t->altstack_size && sp > t->altstack_sp && sp <= t->altstack_sp + t->altstack_size;
+}
+
+static void fill_siginfo(struct linux_siginfo *si, const struct ksiginfo *k)
+{
+    memset(si, 0, sizeof(*si));
+    si->si_signo = k->signo;
+    si->si_code = k->code;
+    si->si_errno = k->err;
+    switch (k->signo) {
+    case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL: case SIGTRAP:
+        if (k->code > 0) {
+            si->addr = k->addr;
+            return;
+        }
+    }
+    si->kill.pid = k->pid;
+    si->kill.uid = k->uid;
+    si->kill.status = k->status;
+}
+
+/* Builds the frame for one handler on the guest stack and points the registers at it.
+ * Returns false when the frame cannot be written (then the guest dies of SIGSEGV). */
+static bool setup_frame(struct thread *t, struct cpu_trap *tr, const struct ksigaction *sa,
+                        const struct ksiginfo *k)
+{
+    struct cpu_regs *r = tr->regs;
+    uptr sp = r->rsp;
+    bool was_on = on_altstack(t, sp);
+    if ((sa->flags & SA_ONSTACK) && t->altstack_size && !was_on &&
+        !(t->altstack_flags & SS_DISABLE))
+        sp = t->altstack_sp + t->altstack_size;
+    else
+        sp -= REDZONE;
+    sp = ALIGN_DOWN(sp - tr->fpu_size, 64);
+    uptr fpstate = sp;
+    sp -= sizeof(struct linux_rt_sigframe);
+    sp = ALIGN_DOWN(sp, 16) - 8;
+
+    struct linux_rt_sigframe f;
+    memset(&f, 0, sizeof(f));
+    f.pretcode = sa->restorer;
+    f.uc.uc_flags = UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
+    f.uc.uc_stack.ss_sp = t->altstack_sp;
+    f.uc.uc_stack.ss_size = t->altstack_size;
+    f.uc.uc_stack.ss_flags = t->altstack_size ? (was_on ? SS_ONSTACK : t->altstack_flags)
+                                              : SS_DISABLE;
+    f.uc.mc = *r;
+    f.uc.mc.cr2 = k->addr;
+    f.uc.mc.trapno = k->signo == SIGSEGV ? 14 : 0;
+    f.uc.fpstate = tr->fpu ? fpstate : 0;
+    f.uc.uc_sigmask = t->restore_blocked ? t->saved_blocked : t->blocked;
+    t->restore_blocked = false;
+    fill_siginfo(&f.info, k);
+    if (copy_to_guest(sp, &f, sizeof(f)))
+        return false;
+    if (tr->fpu && copy_to_guest(fpstate, tr->fpu, tr->fpu_size))
+        return false;
+    if (t->altstack_flags & SS_AUTODISARM)
+        t->altstack_size = 0;
+
+    r->rsp = sp;
+    r->rip = sa->handler;
+    r->rdi = (u64)k->signo;
+    r->rsi = sp + offsetof(struct linux_rt_sigframe, info);
+    r->rdx = sp + offsetof(struct linux_rt_sigframe, uc);
+    r->rax = 0;
+    r->eflags &= ~(0x100UL | 0x400UL); /* TF, DF: handlers start with them clear */
+    return true;
+}
+
+long sys_rt_sigreturn(void)
+{
+    struct thread *t = current();
+    struct cpu_trap *tr = cur_trap();
+    struct cpu_regs *r = tr->regs;
+    uptr frame = r->rsp - 8; /* the handler's `ret` popped pretcode */
+    struct linux_rt_sigframe f;
+    if (copy_from_guest(&f, frame, sizeof(f)))
+        goto bad;
+    u64 keep_seg = r->cs_gs_fs, keep_flags = r->eflags;
+    *r = f.uc.mc;
+    r->cs_gs_fs = keep_seg;
+    r->eflags = (keep_flags & ~EFLAGS_USER_MASK) | (f.uc.mc.eflags & EFLAGS_USER_MASK);
+    if (tr->fpu && f.uc.fpstate) {
+        /* Restore what the guest saved, but keep the host's XSAVE header bits honest: the
+         * CPU faults on a header that claims features the host did not enable. */
+        u8 saved_sw[48];
+        memcpy(saved_sw, (u8 *)tr->fpu + 464, sizeof(saved_sw));
+        u64 host_bv = *(u64 *)((u8 *)tr->fpu + 512);
+        if (copy_from_guest(tr->fpu, f.uc.fpstate, tr->fpu_size))
+            goto bad;
+        memcpy((u8 *)tr->fpu + 464, saved_sw, sizeof(saved_sw));
+        if (tr->fpu_size > 520) {
+            u64 *bv = (u64 *)((u8 *)tr->fpu + 512);
+            u64 allowed = *(u64 *)((u8 *)tr->fpu + 464 + 8) | host_bv;
+            *bv &= allowed;
+            memset((u8 *)tr->fpu + 520, 0, 56); /* xcomp_bv and reserved must be zero */
+        }
+        *(u32 *)((u8 *)tr->fpu + 24) &= 0xffff; /* MXCSR: reserved bits fault */
+    }
+    t->blocked = f.uc.uc_sigmask & ~UNBLOCKABLE;
+    /* sigaltstack state as saved (Linux restore_altstack); errors are ignored as in Linux. */
+    if (!on_altstack(t, r->rsp)) {
+        t->altstack_sp = f.uc.uc_stack.ss_sp;
+        t->altstack_size = f.uc.uc_stack.ss_size;
+        t->altstack_flags = f.uc.uc_stack.ss_flags & SS_DISABLE;
+        if (t->altstack_flags & SS_DISABLE)
+            t->altstack_size = 0;
+    }
+    return (long)r->rax;
+bad:
+    proc_exit_signal(t->proc, SIGSEGV);
+}
+
+/* Delivers every deliverable signal: the default action, or a handler frame. Several handlers
+ * stack up as Linux stacks them (the last set up runs first). */
+long signal_deliver(struct thread *t, struct cpu_trap *tr, long ret, bool in_syscall)
+{
+    struct proc *p = t->proc;
+    struct ksiginfo k;
+    int sig;
+    while ((sig = signal_take(t, &k))) {
+        struct ksigaction *sa = &p->sigactions[sig - 1];
+        if (sa->handler == SIG_IGN && sig != SIGKILL && sig != SIGSTOP)
+            continue;
+        if (sa->handler == SIG_DFL || sig == SIGKILL || sig == SIGSTOP) {
+            int act = sig_default_action(sig);
+            if (act == 1 || act == 2)
+                proc_exit_signal(p, sig);
+            continue; /* ignore; stop and continue need job control (processes issue) */
+        }
+        if (in_syscall) {
+            /* Linux's restart rules for an interrupted call. */
+            if (ret == -ERESTARTSYS)
+                ret = (sa->flags & SA_RESTART) ? -ERESTARTSYS : -EINTR;
+            if (ret == -ERESTARTSYS) {
+                tr->regs->rip -= 2; /* back onto the syscall instruction */
+                ret = (long)t->in_syscall;
+            }
+            in_syscall = false;
+        }
+        tr->regs->rax = (u64)ret;
+        if (!setup_frame(t, tr, sa, &k))
+            proc_exit_signal(p, SIGSEGV);
+        t->blocked |= sa->mask & ~UNBLOCKABLE;
+        if (!(sa->flags & SA_NODEFER))
+            t->blocked |= SIGBIT(sig);
+        if (sa->flags & SA_RESETHAND)
+            sa->handler = SIG_DFL;
+        ret = 0; /* rax of the handler's entry */
+    }
+    if (t->restore_blocked) { /* sigsuspend woke for a signal that ran no handler */
+        t->blocked = t->saved_blocked;
+        t->restore_blocked = false;
+    }
+    if (in_syscall && ret == -ERESTARTSYS)
+        ret = -EINTR;
+    return ret;
+}
+
+/* ---- syscalls ---- */
+
+long sys_rt_sigaction(int sig, uptr act, uptr oact, size_t sigsetsize)
+{
+    struct proc *p = current()->proc;
+    if (sigsetsize != 8)
+        return -EINVAL;
+    if (sig < 1 || sig > NSIG || ((sig == SIGKILL || sig == SIGSTOP) && act))
+        return -EINVAL;
+    struct linux_sigaction na;
+    if (act && copy_from_guest(&na, act, sizeof(na)))
+        return -EFAULT;
+    struct ksigaction *cur = &p->sigactions[sig - 1];
+    if (oact) {
+        struct linux_sigaction o = {cur->handler, cur->flags, cur->restorer, cur->mask};
+        if (copy_to_guest(oact, &o, sizeof(o)))
+            return -EFAULT;
+    }
+    if (act) {
+        *cur = (struct ksigaction){na.handler, na.flags, na.restorer, na.mask & ~UNBLOCKABLE};
+        /* Setting SIG_IGN discards a pending instance (POSIX). */
+        if (na.handler == SIG_IGN || (na.handler == SIG_DFL && !sig_default_action(sig))) {
+            current()->sigpending.pending &= ~SIGBIT(sig);
+            p->sigpending.pending &= ~SIGBIT(sig);
+        }
+    }
+    return 0;
+}
+
+long sys_rt_sigprocmask(int how, uptr set, uptr oset, size_t sigsetsize)
+{
+    struct thread *t = current();
+    if (sigsetsize != 8)
+        return -EINVAL;
+    u64 ns = 0, old = t->blocked;
+    if (set && copy_from_guest(&ns, set, 8))
+        return -EFAULT;
+    if (set) {
+        switch (how) {
+        case 0: t->blocked |= ns; break;  /* SIG_BLOCK */
+        case 1: t->blocked &= ~ns; break; /* SIG_UNBLOCK */
+        case 2: t->blocked = ns; break;   /* SIG_SETMASK */
+        default: return -EINVAL;
+        }
+        t->blocked &= ~UNBLOCKABLE;
+    }
+    if (oset && copy_to_guest(oset, &old, 8))
+        return -EFAULT;
+    return 0;
+}
+
+long sys_rt_sigpending(uptr set, size_t sigsetsize)
+{
+    struct thread *t = current();
+    if (sigsetsize > 8)
+        return -EINVAL;
+    u64 pend = (t->sigpending.pending | t->proc->sigpending.pending) & t->blocked;
+    return copy_to_guest(set, &pend, sigsetsize) ? -EFAULT : 0;
+}
+
+long sys_rt_sigsuspend(uptr mask, size_t sigsetsize)
+{
+    struct thread *t = current();
+    u64 m;
+    if (sigsetsize != 8)
+        return -EINVAL;
+    if (copy_from_guest(&m, mask, 8))
+        return -EFAULT;
+    u64 old = t->blocked;
+    t->blocked = m & ~UNBLOCKABLE;
+    while (!signal_any_deliverable(t))
+        plat_sleep(1, false, 3600, 0); /* a host signal for the guest ends the sleep */
+    /* The handler runs with the temporary mask; its frame saves the old one for sigreturn. */
+    t->saved_blocked = old;
+    t->restore_blocked = true;
+    return -EINTR;
+}
+
+long sys_pause(void)
+{
+    struct thread *t = current();
+    while (!signal_any_deliverable(t))
+        plat_sleep(1, false, 3600, 0);
+    return -EINTR;
+}
+
+long sys_rt_sigtimedwait(uptr set, uptr info, uptr timeout, size_t sigsetsize)
+{
+    (void)timeout;
+    struct thread *t = current();
+    u64 want;
+    if (sigsetsize != 8)
+        return -EINVAL;
+    if (copy_from_guest(&want, set, 8))
+        return -EFAULT;
+    u64 pend = (t->sigpending.pending | t->proc->sigpending.pending) & want;
+    if (!pend)
+        return -EAGAIN;
+    int sig = __builtin_ctzll(pend) + 1;
+    u64 saved = t->blocked;
+    t->blocked = ~SIGBIT(sig);
+    struct ksiginfo k;
+    signal_take(t, &k);
+    t->blocked = saved;
+    if (info) {
+        struct linux_siginfo si;
+        fill_siginfo(&si, &k);
+        if (copy_to_guest(info, &si, sizeof(si)))
+            return -EFAULT;
+    }
+    return sig;
+}
+
+long sys_sigaltstack(uptr uss, uptr uoss)
+{
+    struct thread *t = current();
+    struct cpu_trap *tr = cur_trap();
+    bool on = tr && on_altstack(t, tr->regs->rsp);
+    if (uoss) {
+        struct linux_stack o = {t->altstack_sp,
+                                on ? SS_ONSTACK : (t->altstack_size ? 0 : SS_DISABLE),
+                                t->altstack_size};
+        if (!t->altstack_size && !on)
+            o.ss_sp = t->altstack_sp, o.ss_size = t->altstack_size;
+        if (copy_to_guest(uoss, &o, sizeof(o)))
+            return -EFAULT;
+    }
+    if (uss) {
+        struct linux_stack n;
+        if (copy_from_guest(&n, uss, sizeof(n)))
+            return -EFAULT;
+        if (on)
+            return -EPERM;
+        int mode = n.ss_flags & ~(int)SS_AUTODISARM;
+        if (mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK)
+            return -EINVAL;
+        if (mode == SS_DISABLE) {
+            t->altstack_sp = 0;
+            t->altstack_size = 0;
+            t->altstack_flags = SS_DISABLE;
+        } else {
+            if (n.ss_size < MINSIGSTKSZ)
+                return -ENOMEM;
+            t->altstack_sp = n.ss_sp;
+            t->altstack_size = n.ss_size;
+            t->altstack_flags = n.ss_flags & (int)SS_AUTODISARM;
+        }
+    }
+    return 0;
+}
+
+static long send_self(int sig, int code)
+{
+    struct thread *t = current();
+    if (sig < 0 || sig > NSIG)
+        return -EINVAL;
+    if (sig == 0)
+        return 0;
+    struct ksiginfo k = {.signo = sig, .code = code, .pid = t->proc->pid, .uid = t->proc->uid};
+    signal_post(t->proc, code == SI_TKILL ? t : NULL, &k);
+    return 0;
+}
+
+long sys_kill(int pid, int sig)
+{
+    struct proc *p = current()->proc;
+    if (pid == p->pid || pid == 0 || pid == -1 || pid == -p->pgid)
+        return send_self(sig, SI_USER);
+    return -ESRCH;
+}
+
+long sys_tkill(int tid, int sig)
+{
+    if (tid <= 0)
+        return -EINVAL;
+    if (tid != current()->tid)
+        return -ESRCH;
+    return send_self(sig, SI_TKILL);
+}
+
+long sys_tgkill(int tgid, int tid, int sig)
+{
+    if (tgid <= 0 || tid <= 0)
+        return -EINVAL;
+    if (tgid != current()->proc->pid || tid != current()->tid)
+        return -ESRCH;
+    return send_self(sig, SI_TKILL);
+}

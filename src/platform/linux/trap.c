@@ -1,0 +1,160 @@
+/* trap.c: how guest events reach the core on a Linux host. A guest syscall traps into SIGSYS
+ * (seccomp RET_TRAP), a guest fault arrives as SIGSEGV/SIGBUS/SIGFPE/SIGILL/SIGTRAP, and
+ * signals meant for the guest (Ctrl-C and friends) arrive as themselves. Each handler runs on
+ * the thread's own signal stack, presents the interrupted registers to the core, and returns
+ * through rt_sigreturn, so the kernel restores the full register state (FPU/SSE/AVX included)
+ * as the core left it. */
+#include "host.h"
+
+struct h_siginfo {
+    int signo, err, code, pad;
+    union {
+        struct {
+            uptr call_addr;
+            int syscall;
+            u32 arch;
+        } sys;
+        uptr addr;
+        u8 raw[112];
+    };
+};
+
+/* The kernel's x86-64 ucontext: the general registers are laid out as struct cpu_regs. */
+struct h_ucontext {
+    u64 flags;
+    void *link;
+    struct h_stack stack;
+    struct cpu_regs regs;
+    u8 *fpstate;
+    u64 reserved1[8];
+    u64 sigmask;
+};
+
+/* Linux signal numbers used here. */
+enum { SIGHUP = 1, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL, SIGUSR1,
+       SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM, SIGCONT = 18, SIGTSTP = 20, SIGWINCH = 28 };
+#define BIT(s) (1ULL << ((s)-1))
+
+const u64 host_async_sigs = BIT(SIGHUP) | BIT(SIGINT) | BIT(SIGQUIT) | BIT(SIGUSR1) |
+                            BIT(SIGUSR2) | BIT(SIGALRM) | BIT(SIGTERM) | BIT(SIGCONT) |
+                            BIT(SIGTSTP) | BIT(SIGWINCH);
+
+/* FXSAVE software-reserved bytes say how large the XSAVE area really is. */
+#define FP_XSTATE_MAGIC1 0x46505853U
+#define FXSAVE_SW_OFFSET 464
+
+static void fill_trap(struct cpu_trap *t, struct h_ucontext *uc)
+{
+    t->regs = &uc->regs;
+    t->fpu = uc->fpstate;
+    t->fpu_size = 512;
+    if (uc->fpstate) {
+        u32 magic = *(u32 *)(uc->fpstate + FXSAVE_SW_OFFSET);
+        if (magic == FP_XSTATE_MAGIC1)
+            t->fpu_size = *(u32 *)(uc->fpstate + FXSAVE_SW_OFFSET + 4);
+    }
+}
+
+static void on_sigsys(int sig, struct h_siginfo *si, struct h_ucontext *uc)
+{
+    (void)sig;
+    (void)si;
+    struct cpu_trap t = {0};
+    fill_trap(&t, uc);
+    linux_syscall_trap(&t);
+}
+
+static void on_fault(int sig, struct h_siginfo *si, struct h_ucontext *uc)
+{
+    if (trap_fixup_copy(&uc->regs))
+        return;
+    if (si->code <= 0) { /* sent by a process (kill/tgkill), not raised by the CPU */
+        struct cpu_trap t = {0};
+        fill_trap(&t, uc);
+        linux_async_trap(&t, sig);
+        return;
+    }
+    if (plat_ip_in_libos(uc->regs.rip))
+        panic("library OS fault: signal %d code %d at ip %#lx addr %#lx", sig, si->code,
+              (unsigned long)uc->regs.rip, (unsigned long)si->addr);
+    struct cpu_trap t = {0};
+    fill_trap(&t, uc);
+    t.signo = sig;
+    t.code = si->code;
+    t.addr = si->addr;
+    linux_fault_trap(&t);
+}
+
+static void on_async(int sig, struct h_siginfo *si, struct h_ucontext *uc)
+{
+    (void)si;
+    struct cpu_trap t = {0};
+    fill_trap(&t, uc);
+    linux_async_trap(&t, sig);
+}
+
+static int set_handler(int sig, void *fn, unsigned long flags, u64 mask)
+{
+    struct h_sigaction sa = {
+        .handler = fn,
+        .flags = flags | H_SA_RESTORER,
+        .restorer = host_sigreturn,
+        .mask = mask,
+    };
+    return (int)hsys4(HNR_rt_sigaction, sig, (long)&sa, 0, 8);
+}
+
+int trap_install(void)
+{
+    static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP};
+    unsigned long fl = H_SA_SIGINFO | H_SA_ONSTACK;
+    int r = set_handler(H_SIGSYS, (void *)on_sigsys, fl | H_SA_NODEFER, host_async_sigs);
+    /* Faults must stay deliverable inside other handlers (a fault while copying guest memory),
+     * so they are never masked and may nest. */
+    for (size_t i = 0; !r && i < ARRAY_SIZE(faults); i++)
+        r = set_handler(faults[i], (void *)on_fault, fl | H_SA_NODEFER, host_async_sigs);
+    for (int s = 1; !r && s < 32; s++)
+        if (host_async_sigs & BIT(s))
+            r = set_handler(s, (void *)on_async, fl, host_async_sigs);
+    /* A write to a closed host pipe must give EPIPE to the core, not kill husk. */
+    struct h_sigaction ign = {.handler = (void *)1, .flags = H_SA_RESTORER,
+                              .restorer = host_sigreturn};
+    if (!r)
+        r = (int)hsys4(HNR_rt_sigaction, SIGPIPE, (long)&ign, 0, 8);
+    return r;
+}
+
+
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+
+int plat_cpu_init(void *thread_ptr, void *trap_stack, size_t trap_stack_size)
+{
+    if (trap_stack_size < PLAT_TRAP_STACK_SIZE)
+        return -22; /* EINVAL */
+    int r = (int)hsys2(HNR_arch_prctl, ARCH_SET_GS, (long)thread_ptr);
+    if (r)
+        return r;
+    struct h_stack ss = {.sp = trap_stack, .flags = 0, .size = trap_stack_size};
+    return (int)hsys2(HNR_sigaltstack, (long)&ss, 0);
+}
+
+int plat_set_fs(uptr base)
+{
+    return (int)hsys2(HNR_arch_prctl, ARCH_SET_FS, (long)base);
+}
+
+uptr plat_get_fs(void)
+{
+    uptr v = 0;
+    hsys2(HNR_arch_prctl, ARCH_GET_FS, (long)&v);
+    return v;
+}
+
+_Noreturn void guest_jump(uptr rip, uptr rsp);
+
+_Noreturn void plat_enter_guest(uptr rip, uptr rsp)
+{
+    guest_jump(rip, rsp);
+}
