@@ -25,7 +25,8 @@ static long read_nothing(struct file *f, uptr buf, size_t n, i64 pos)
     return 0;
 }
 
-/* Written data is dropped without being read, as Linux does for null, zero and random. */
+/* Written data is dropped unread, as Linux does for null and zero. For random Linux would mix
+ * it into its pool; ours is the host's, which the guest has no business feeding. */
 static long write_sink(struct file *f, uptr buf, size_t n, i64 pos)
 {
     (void)f, (void)buf, (void)pos;
@@ -85,21 +86,34 @@ static int zero_map_handle(struct file *f)
 }
 
 static const struct file_ops null_ops = {
-    .read = read_nothing, .write = write_sink, .poll = always_ready};
+    .read = read_nothing,
+    .write = write_sink,
+    .poll = always_ready,
+};
 static const struct file_ops zero_ops = {
-    .read = read_zeroes, .write = write_sink, .poll = always_ready, .map_handle = zero_map_handle};
+    .read = read_zeroes,
+    .write = write_sink,
+    .poll = always_ready,
+    .map_handle = zero_map_handle,
+};
 static const struct file_ops full_ops = {
-    .read = read_zeroes, .write = write_full, .poll = always_ready};
+    .read = read_zeroes,
+    .write = write_full,
+    .poll = always_ready,
+};
 static const struct file_ops random_ops = {
-    .read = read_random, .write = write_sink, .poll = always_ready};
+    .read = read_random,
+    .write = write_sink,
+    .poll = always_ready,
+};
 
 static const struct mem_dev {
     const char *name;
     u32 minor;
     const struct file_ops *ops;
 } mem_devs[] = {
-    {"null", MINOR_NULL, &null_ops},       {"zero", MINOR_ZERO, &zero_ops},
-    {"full", MINOR_FULL, &full_ops},       {"random", MINOR_RANDOM, &random_ops},
+    {"null", MINOR_NULL, &null_ops},         {"zero", MINOR_ZERO, &zero_ops},
+    {"full", MINOR_FULL, &full_ops},         {"random", MINOR_RANDOM, &random_ops},
     {"urandom", MINOR_URANDOM, &random_ops},
 };
 
@@ -139,8 +153,8 @@ struct vnode *devfs_new(void)
         err = ops->create(root, mem_devs[i].name, S_IFCHR | 0666,
                           mkdev(MEM_MAJOR, mem_devs[i].minor), 0, 0, NULL);
     if (!err)
-        err = ops->create(root, "tty", S_IFCHR | 0666, mkdev(TTYAUX_MAJOR, MINOR_TTY), 0,
-                          TTY_GID, NULL);
+        err = ops->create(root, "tty", S_IFCHR | 0666, mkdev(TTYAUX_MAJOR, MINOR_TTY), 0, TTY_GID,
+                          NULL);
     for (size_t i = 0; i < ARRAY_SIZE(fd_links) && !err; i++)
         err = ops->symlink(root, fd_links[i].name, fd_links[i].target, 0, 0);
     if (!err)

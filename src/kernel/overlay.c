@@ -85,8 +85,15 @@ struct dlist {
     size_t n, cap;
 };
 
+/* An open directory: the snapshot its readdir serves, taken at cookie 0. Cookies are indexes. */
+struct ovl_dirfile {
+    struct dlist snap;
+    spinlock_t lock; /* guards snap against readdirs of one description in two threads */
+};
+
 static const struct vnode_ops ovl_vops;
 static const struct file_ops ovl_dir_fops;
+static int ovl_getattr(struct vnode *v, struct vattr *a);
 
 static struct ovl_fs *ofs(struct vnode *v)
 {
@@ -255,8 +262,8 @@ static struct ovl_node *child_find(struct ovl_node *d, const char *name)
             continue;
         int refs = __atomic_load_n(&c->vn->refs, __ATOMIC_RELAXED);
         while (refs > 0)
-            if (__atomic_compare_exchange_n(&c->vn->refs, &refs, refs + 1, false,
-                                            __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            if (__atomic_compare_exchange_n(&c->vn->refs, &refs, refs + 1, false, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED))
                 return c;
     }
     return NULL;
@@ -343,7 +350,7 @@ static int node_lookup(struct ovl_node *d, const char *name, bool writer, struct
 static void node_detach(struct ovl_fs *o, struct ovl_node *n)
 {
     spin_lock(&o->lock);
-    n->removed = true;
+    __atomic_store_n(&n->removed, true, __ATOMIC_RELAXED);
     list_del(&n->sib);
     spin_unlock(&o->lock);
 }
@@ -406,14 +413,26 @@ static int copy_data(struct vnode *lo, struct vnode *up)
     return err;
 }
 
+/* Reads the target of a layer's symlink v into buf as a string. */
+static int read_link(struct vnode *v, char *buf, size_t size)
+{
+    long len = v->ops->readlink ? v->ops->readlink(v, buf, size - 1) : -EINVAL;
+    if (len < 0)
+        return (int)len;
+    buf[len] = 0;
+    return 0;
+}
+
 /* Makes an upper copy of n, whose parent already has one: built in work, then renamed into
  * place. data: copy a regular file's contents too (not when it is about to be truncated). */
 static int copy_up_one(struct ovl_fs *o, struct ovl_node *n, bool data)
 {
-    struct vnode *w = o->work, *up = NULL;
+    struct vnode *w = o->work, *pu = upper_of(onode(n->parent)), *up = NULL;
     char tmp[TMP_NAME_MAX], *target = NULL;
-    struct vattr a, ua;
+    struct vattr a, ua, pa;
     int err = vfs_getattr(n->lower, &a);
+    if (!err)
+        err = vfs_getattr(pu, &pa);
     if (err)
         return err;
     tmp_name(o, tmp);
@@ -421,19 +440,12 @@ static int copy_up_one(struct ovl_fs *o, struct ovl_node *n, bool data)
     case S_IFDIR:
         err = w->ops->mkdir(w, tmp, a.mode & 07777, a.uid, a.gid);
         break;
-    case S_IFLNK: {
+    case S_IFLNK:
         target = kmalloc(PATH_MAX + 1);
-        long len = !target ? -ENOMEM
-                   : n->lower->ops->readlink ? n->lower->ops->readlink(n->lower, target, PATH_MAX)
-                                             : -EINVAL;
-        if (len < 0) {
-            err = (int)len;
-            break;
-        }
-        target[len] = 0;
-        err = w->ops->symlink(w, tmp, target, a.uid, a.gid);
+        err = target ? read_link(n->lower, target, PATH_MAX + 1) : -ENOMEM;
+        if (!err)
+            err = w->ops->symlink(w, tmp, target, a.uid, a.gid);
         break;
-    }
     default:
         err = w->ops->create(w, tmp, a.mode, a.rdev, a.uid, a.gid, NULL);
     }
@@ -451,7 +463,7 @@ static int copy_up_one(struct ovl_fs *o, struct ovl_node *n, bool data)
     if (!err && !S_ISDIR(a.mode) && !(err = vfs_getattr(up, &ua)))
         err = mark_set(o, ua.ino, lower_ino(o, a.dev, a.ino), false);
     if (!err)
-        err = w->ops->rename(w, tmp, upper_of(onode(n->parent)), n->name, RENAME_NOREPLACE);
+        err = w->ops->rename(w, tmp, pu, n->name, RENAME_NOREPLACE);
     if (err) {
         if (S_ISDIR(a.mode))
             w->ops->rmdir(w, tmp);
@@ -461,6 +473,8 @@ static int copy_up_one(struct ovl_fs *o, struct ovl_node *n, bool data)
         goto out;
     }
     __atomic_store_n(&n->upper, up, __ATOMIC_RELEASE);
+    /* Copying up is no change the guest made: the parent keeps its times, as in overlayfs. */
+    pu->ops->setattr(pu, &pa, VA_ATIME | VA_MTIME);
 out:
     kfree(target);
     return err;
@@ -619,7 +633,8 @@ static bool upper_entry_is_whiteout(struct vnode *du, const char *name)
  * st_ino getattr gives. */
 static int list_merged(struct ovl_fs *o, struct ovl_node *n, struct dlist *out)
 {
-    struct vnode *up = upper_of(n), *lo = n->removed ? NULL : n->lower;
+    bool removed = __atomic_load_n(&n->removed, __ATOMIC_RELAXED);
+    struct vnode *up = upper_of(n), *lo = removed ? NULL : n->lower;
     struct dlist ul = {0}, ll = {0};
     struct name_index x = {0};
     struct vattr la = {0};
@@ -701,7 +716,7 @@ static int put_whiteout(struct ovl_fs *o, struct vnode *du, const char *name, st
  * takes its place if lower has the name. Under modify. */
 static int remove_entry(struct ovl_fs *o, struct ovl_node *d, struct ovl_node *c)
 {
-    bool dir = S_ISDIR(c->vn->type), in_lower;
+    bool dir = S_ISDIR(c->vn->type), in_lower = false;
     struct vattr ca = {0};
     int err = copy_up(o, d, true);
     if (!err)
@@ -717,8 +732,11 @@ static int remove_entry(struct ovl_fs *o, struct ovl_node *d, struct ovl_node *c
         err = dir ? du->ops->rmdir(du, c->name) : du->ops->unlink(du, c->name);
     if (err)
         return err;
-    if (cu && (dir || ca.nlink <= 1))
+    if (cu && (dir || ca.nlink <= 1)) {
+        struct vattr keep;
+        ovl_getattr(c->vn, &keep); /* fixes c's st_ino for whoever still has it open */
         mark_drop(o, ca.ino);
+    }
     node_detach(o, c);
     return 0;
 }
@@ -761,8 +779,8 @@ static int prepare_entry(struct ovl_fs *o, struct ovl_node *d, const char *name,
 /* Moves a staged entry over its whiteout: a rename for a non-directory; a directory cannot
  * replace one, so it trades places with it and the whiteout is deleted from work. A directory
  * made where a name was deleted is opaque: lower's old directory must not show through. */
-static int commit_entry(struct ovl_fs *o, struct ovl_node *d, const char *name,
-                        struct new_entry *e, bool dir)
+static int commit_entry(struct ovl_fs *o, struct ovl_node *d, const char *name, struct new_entry *e,
+                        bool dir)
 {
     struct vnode *w = o->work, *v;
     struct vattr a;
@@ -795,6 +813,29 @@ static int ovl_lookup(struct vnode *dir, const char *name, struct vnode **out)
     return err;
 }
 
+/* An O_TMPFILE file (create without a name): made nameless in d's upper directory. Its node is
+ * removed from the start; link may give the file a name later. */
+static int create_tmpfile(struct ovl_fs *o, struct ovl_node *d, u32 mode, u32 uid, u32 gid,
+                          struct vnode **out)
+{
+    struct vnode *u;
+    struct ovl_node *n = NULL;
+    if (!out)
+        return -EINVAL; /* a file no name nor reference reaches */
+    change_begin(o);
+    int err = copy_up(o, d, true);
+    if (!err)
+        err = upper_of(d)->ops->create(upper_of(d), NULL, mode, 0, uid, gid, &u);
+    if (!err && !(n = node_new(o, d->vn, "", u, NULL)))
+        err = -ENOMEM;
+    if (!err) {
+        n->removed = true;
+        *out = n->vn;
+    }
+    change_end(o);
+    return err;
+}
+
 static int ovl_create(struct vnode *dir, const char *name, u32 mode, u64 rdev, u32 uid, u32 gid,
                       struct vnode **out)
 {
@@ -803,6 +844,8 @@ static int ovl_create(struct vnode *dir, const char *name, u32 mode, u64 rdev, u
     struct new_entry e;
     if (S_ISCHR(mode) && rdev == 0)
         return -EPERM; /* it would read back as a whiteout */
+    if (!name)
+        return create_tmpfile(o, d, mode, uid, gid, out);
     change_begin(o);
     int err = prepare_entry(o, d, name, &e);
     if (!err)
@@ -832,8 +875,7 @@ static int ovl_mkdir(struct vnode *dir, const char *name, u32 mode, u32 uid, u32
     return err;
 }
 
-static int ovl_symlink(struct vnode *dir, const char *name, const char *target, u32 uid,
-                       u32 gid)
+static int ovl_symlink(struct vnode *dir, const char *name, const char *target, u32 uid, u32 gid)
 {
     struct ovl_fs *o = ofs(dir);
     struct ovl_node *d = onode(dir);
@@ -916,14 +958,14 @@ static int ovl_rmdir(struct vnode *dir, const char *name)
 static int rename_check(struct ovl_fs *o, struct ovl_node *src, struct ovl_node *dst,
                         unsigned flags)
 {
+    if (dst && (flags & RENAME_NOREPLACE))
+        return -EEXIST;
     if (dst && (src == dst || (upper_of(src) && upper_of(src) == upper_of(dst))))
         return 1; /* one file under two names, or one name */
     if (S_ISDIR(src->vn->type) && src->lower)
         return -EXDEV;
     if (!dst)
         return 0;
-    if (flags & RENAME_NOREPLACE)
-        return -EEXIST;
     if (flags & RENAME_EXCHANGE)
         return S_ISDIR(dst->vn->type) && dst->lower ? -EXDEV : 0;
     if (S_ISDIR(src->vn->type) != S_ISDIR(dst->vn->type))
@@ -960,7 +1002,8 @@ static int ovl_rename(struct vnode *odir, const char *oname, struct vnode *ndir,
     struct ovl_fs *o = ofs(odir);
     struct ovl_node *od = onode(odir), *nd = onode(ndir), *src = NULL, *dst = NULL;
     struct vnode *wh = NULL;
-    bool exchange = flags & RENAME_EXCHANGE, old_lower, new_lower, swap_wh = false;
+    bool exchange = flags & RENAME_EXCHANGE, old_lower = false, new_lower = false;
+    bool swap_wh = false;
     char *nn = strdup(nname), *on = strdup(oname);
     int err = nn && on ? 0 : -ENOMEM;
     if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
@@ -1046,20 +1089,23 @@ static int ovl_getattr(struct vnode *v, struct vattr *a)
         return err;
     u64 ino = __atomic_load_n(&n->ino, __ATOMIC_RELAXED);
     if (!ino) {
-        if (!up)
-            ino = lower_ino(o, a->dev, a->ino);
-        else if ((ino = mark_get(o, a->ino).origin))
-            ;
-        else if (n->lower && !(err = vfs_getattr(n->lower, &la)))
+        /* Lower's, or the origin of a copy, or a merged directory's lower one, or upper's. */
+        ino = up ? mark_get(o, a->ino).origin : lower_ino(o, a->dev, a->ino);
+        if (!ino && n->lower) {
+            if ((err = vfs_getattr(n->lower, &la)))
+                return err;
             ino = lower_ino(o, la.dev, la.ino);
-        else if (!n->lower)
+        }
+        if (!ino)
             ino = a->ino | UPPER_INO_BIT;
-        if (err)
-            return err;
         __atomic_store_n(&n->ino, ino, __ATOMIC_RELAXED);
     }
     a->ino = ino;
     a->dev = o->fs.dev;
+    /* A merged directory's subdirectories are not all upper's: like overlayfs, say 1, which
+     * tells find and the like that the link count does not count them. */
+    if (up && n->lower && S_ISDIR(a->mode))
+        a->nlink = 1;
     return 0;
 }
 
@@ -1088,7 +1134,7 @@ static int ovl_open(struct vnode *v, struct file *f)
     struct ovl_node *n = onode(v);
     int err = 0;
     if (S_ISDIR(v->type)) {
-        f->priv = kzalloc(sizeof(struct dlist) + sizeof(spinlock_t));
+        f->priv = kzalloc(sizeof(struct ovl_dirfile));
         f->ops = &ovl_dir_fops;
         return f->priv ? 0 : -ENOMEM;
     }
@@ -1166,12 +1212,6 @@ static const struct vnode_ops ovl_vops = {
 };
 
 /* ---- open directories ---- */
-
-/* An open directory: the snapshot its readdir serves, taken at cookie 0. Cookies are indexes. */
-struct ovl_dirfile {
-    struct dlist snap;
-    spinlock_t lock; /* guards snap against readdirs of one description in two threads */
-};
 
 static int dir_snapshot(struct vnode *v, struct dlist *out)
 {

@@ -1,8 +1,8 @@
 /* pipe.c: pipes: a ring buffer shared by a read end and a write end, with Linux's capacity,
- * PIPE_BUF atomicity, O_NONBLOCK and end-of-file/EPIPE rules. Waiting for the other end uses a
- * futex on the pipe's change counter, so a blocked reader sleeps in the host until a writer
- * (another thread, later another process) changes the pipe. */
+ * PIPE_BUF atomicity, O_NONBLOCK and end-of-file/EPIPE rules. A blocked reader or writer sleeps
+ * on the pipe's wait queue until the other side changes the pipe or a signal arrives. */
 #include "console.h"
+#include "wait.h"
 #include "../platform/platform.h"
 
 struct pipe {
@@ -10,7 +10,7 @@ struct pipe {
     u8 *buf;
     size_t cap, head, len; /* data is buf[head .. head+len) modulo cap */
     int readers, writers;
-    u32 seq; /* bumped on every change; the futex word waiters sleep on */
+    struct waitq wq; /* readers and writers waiting for the other side */
 };
 
 struct pipe_end {
@@ -27,14 +27,19 @@ static struct pipe *pp(struct file *f)
 
 static void pipe_changed(struct pipe *p)
 {
-    __atomic_add_fetch(&p->seq, 1, __ATOMIC_RELEASE);
-    plat_futex_wake(&p->seq, 1 << 30);
+    waitq_wake_all(&p->wq);
 }
 
-/* Sleeps until the pipe changes after `seq` was read under the lock. */
+/* Called with p->lock held and the condition false: queues, unlocks, sleeps. */
 static int pipe_wait(struct pipe *p, u32 seq)
 {
-    int r = plat_futex_wait(&p->seq, seq, -1);
+    struct waiter w = {0};
+    spin_lock(&p->wq.lock);
+    waitq_add(&p->wq, &w, current());
+    spin_unlock(&p->wq.lock);
+    spin_unlock(&p->lock);
+    int r = wait_sleep(current(), seq, -1);
+    waitq_del(&p->wq, &w);
     return r == -EINTR ? -EINTR : 0;
 }
 
@@ -45,6 +50,7 @@ static long pipe_read(struct file *f, uptr buf, size_t n, i64 pos)
     if (!n)
         return 0;
     for (;;) {
+        u32 seq = wait_seq(current());
         spin_lock(&p->lock);
         if (p->len) {
             size_t done = 0;
@@ -62,13 +68,10 @@ static long pipe_read(struct file *f, uptr buf, size_t n, i64 pos)
             pipe_changed(p);
             return (long)done;
         }
-        bool eof = p->writers == 0;
-        u32 seq = p->seq;
-        spin_unlock(&p->lock);
-        if (eof)
-            return 0;
-        if (f->flags & O_NONBLOCK)
-            return -EAGAIN;
+        if (p->writers == 0 || (f->flags & O_NONBLOCK)) {
+            spin_unlock(&p->lock);
+            return p->writers == 0 ? 0 : -EAGAIN;
+        }
         if (pipe_wait(p, seq))
             return -ERESTARTSYS;
     }
@@ -82,6 +85,7 @@ static long pipe_write(struct file *f, uptr buf, size_t n, i64 pos)
     if (!n)
         return 0;
     for (;;) {
+        u32 seq = wait_seq(current());
         spin_lock(&p->lock);
         if (!p->readers) {
             spin_unlock(&p->lock);
@@ -107,10 +111,10 @@ static long pipe_write(struct file *f, uptr buf, size_t n, i64 pos)
                 return (long)done;
             continue;
         }
-        u32 seq = p->seq;
-        spin_unlock(&p->lock);
-        if (f->flags & O_NONBLOCK)
+        if (f->flags & O_NONBLOCK) {
+            spin_unlock(&p->lock);
             return done ? (long)done : -EAGAIN;
+        }
         if (pipe_wait(p, seq))
             return done ? (long)done : -ERESTARTSYS;
     }
@@ -204,6 +208,7 @@ int pipe_create(struct file **rd, struct file **wr, u32 flags)
     if (!p)
         return -ENOMEM;
     p->cap = PIPE_DEF_SIZE;
+    waitq_init(&p->wq);
     p->buf = kmalloc(p->cap);
     p->readers = p->writers = 1;
     *rd = p->buf ? pipe_end_file(p, false, O_RDONLY | (flags & O_NONBLOCK)) : NULL;

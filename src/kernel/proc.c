@@ -1,6 +1,7 @@
 /* proc.c: creation of processes and threads, their file-system context, and the queues of
  * pending signals. */
 #include "task.h"
+#include "wait.h"
 #include "../platform/platform.h"
 
 void fsctx_set(struct vfs_start *dst, struct vnode *dir, struct mount *mnt, const char *path)
@@ -50,6 +51,9 @@ int proc_create_init(struct proc **pp, struct thread **tp)
     long ns;
     plat_clock_get(1, &s, &ns);
     p->start_ns = s * 1000000000 + ns;
+    list_init(&p->sigpending.rtq);
+    list_init(&t->sigpending.rtq);
+    p->threads = t;
     t->self = t;
     t->tid = 1;
     t->proc = p;
@@ -65,19 +69,66 @@ int proc_create_init(struct proc **pp, struct thread **tp)
 #define SIGKILL 9
 #define SIGSTOP 19
 
-void signal_post(struct proc *p, struct thread *t, const struct ksiginfo *info)
+struct rtsig {
+    struct list link;
+    struct ksiginfo info;
+};
+
+int signal_post(struct proc *p, struct thread *t, const struct ksiginfo *info)
 {
     struct sigqueue *q = t ? &t->sigpending : &p->sigpending;
     int s = info->signo;
     if (s < 1 || s > NSIG)
-        return;
+        return -EINVAL;
     spin_lock(&p->lock);
-    /* Standard signals do not queue: a second one while pending is merged. */
-    if (!(q->pending & SIGBIT(s))) {
+    if (s >= SIGRTMIN_K) {
+        struct rtsig *r = p->rt_queued < RTSIG_MAX ? kmalloc(sizeof(*r)) : NULL;
+        if (!r) {
+            spin_unlock(&p->lock);
+            return -EAGAIN;
+        }
+        r->info = *info;
+        list_add_tail(&q->rtq, &r->link);
+        p->rt_queued++;
+        q->pending |= SIGBIT(s);
+    } else if (!(q->pending & SIGBIT(s))) {
+        /* A second standard signal while one is pending merges with it. */
         q->pending |= SIGBIT(s);
         q->info[s - 1] = *info;
     }
     spin_unlock(&p->lock);
+    thread_kick(t ? t : p->threads);
+    return 0;
+}
+
+/* Removes signal s from q, filling info (with p->lock held). */
+static void dequeue(struct proc *p, struct sigqueue *q, int s, struct ksiginfo *info)
+{
+    if (s < SIGRTMIN_K) {
+        q->pending &= ~SIGBIT(s);
+        *info = q->info[s - 1];
+        return;
+    }
+    struct list *pos;
+    bool more = false, found = false;
+    list_for_each(pos, &q->rtq) {
+        struct rtsig *r = container_of(pos, struct rtsig, link);
+        if (r->info.signo != s)
+            continue;
+        if (found) {
+            more = true;
+            break;
+        }
+        *info = r->info;
+        found = true;
+        struct list *prev = pos->prev;
+        list_del(pos);
+        kfree(r);
+        p->rt_queued--;
+        pos = prev;
+    }
+    if (!more)
+        q->pending &= ~SIGBIT(s);
 }
 
 static u64 deliverable(struct thread *t)
@@ -108,9 +159,17 @@ int signal_take(struct thread *t, struct ksiginfo *info)
             s = __builtin_ctzll(d) + 1;
         struct sigqueue *q = (t->sigpending.pending & SIGBIT(s)) ? &t->sigpending
                                                                  : &p->sigpending;
-        q->pending &= ~SIGBIT(s);
-        *info = q->info[s - 1];
+        dequeue(p, q, s, info);
     }
     spin_unlock(&p->lock);
+    return s;
+}
+
+int signal_take_from(struct thread *t, u64 set, struct ksiginfo *info)
+{
+    u64 saved = t->blocked;
+    t->blocked = ~set;
+    int s = signal_take(t, info);
+    t->blocked = saved;
     return s;
 }

@@ -52,10 +52,15 @@ struct ksiginfo {
     u64 value;
 };
 
+/* Standard signals (1-31) do not queue: one pending instance each. Real-time signals (32-64)
+ * queue every instance in order of arrival. */
 struct sigqueue {
     u64 pending;
     struct ksiginfo info[NSIG];
+    struct list rtq; /* struct rtsig, oldest first */
 };
+#define SIGRTMIN_K 32 /* the kernel's first real-time signal (libc reserves a few) */
+#define RTSIG_MAX 4096 /* queued real-time signals per process, as RLIMIT_SIGPENDING bounds */
 
 /* ---- the guest address space ---- */
 struct mm {
@@ -82,6 +87,8 @@ struct proc {
     char *exe_path; /* canonical path of the running image */
     u64 rlim[16][2];
     i64 start_ns;
+    struct thread *threads; /* the first thread (one per process until threads land) */
+    int rt_queued;
     spinlock_t lock;
 };
 
@@ -100,6 +107,8 @@ struct thread {
     uptr robust_list;
     u64 robust_len;
     uptr fs_base;
+    u32 wake_seq;   /* bumped to wake the thread from a wait (wait.h) */
+    u32 sleeping;   /* set while the thread sleeps in the host */
     int in_syscall; /* syscall number being served, -1 when in guest code */
     struct cpu_trap *trap; /* the trap being served, for handlers that rewrite registers */
     long restart_nr;
@@ -122,11 +131,14 @@ void fsctx_set(struct vfs_start *dst, struct vnode *dir, struct mount *mnt, cons
 /* Creates the first process of the sandbox and its thread. */
 int proc_create_init(struct proc **pp, struct thread **tp);
 
-/* Sets a signal pending on a thread (or its process when thread is NULL). */
-void signal_post(struct proc *p, struct thread *t, const struct ksiginfo *info);
+/* Sets a signal pending on a thread (or its process when thread is NULL) and wakes the thread
+ * that will take it. Returns -EAGAIN when a real-time signal cannot be queued. */
+int signal_post(struct proc *p, struct thread *t, const struct ksiginfo *info);
 /* The lowest-numbered deliverable signal for thread t, removed from its queue, or 0. */
 int signal_take(struct thread *t, struct ksiginfo *info);
 bool signal_any_deliverable(struct thread *t);
+/* Takes the lowest pending signal in set, whatever the mask (sigtimedwait, signalfd). */
+int signal_take_from(struct thread *t, u64 set, struct ksiginfo *info);
 
 /* ---- the library OS's private memory ---- */
 /* The arena is one host reservation that holds every library-OS allocation, so the guest's

@@ -89,13 +89,13 @@ static bool ts_le(struct timespec64 a, struct timespec64 b)
     return a.sec < b.sec || (a.sec == b.sec && a.nsec <= b.nsec);
 }
 
-/* Linux's default relatime: atime moves only when it would otherwise look older than the last
- * change, or is a day old, which spares a write per read yet keeps "read since modified". */
+/* Like Linux's default relatime, atime moves only when it would otherwise look older than the
+ * last change, so "read since modified" still shows. relatime's daily refresh is left out: it
+ * would cost a host clock read on every read. */
 static void touch_atime(struct tmpfs_node *n)
 {
-    struct timespec64 now = vfs_now();
-    if (ts_le(n->atime, n->mtime) || ts_le(n->atime, n->ctime) || now.sec - n->atime.sec >= 86400)
-        n->atime = now;
+    if (ts_le(n->atime, n->mtime) || ts_le(n->atime, n->ctime))
+        n->atime = vfs_now();
 }
 
 static void dir_changed(struct tmpfs_node *dir, struct timespec64 now)
@@ -462,8 +462,7 @@ static int tmpfs_mkdir(struct vnode *dv, const char *name, u32 mode, u32 uid, u3
     return add_node(dv, name, S_IFDIR | (mode & 07777), 0, uid, gid, NULL, NULL);
 }
 
-static int tmpfs_symlink(struct vnode *dv, const char *name, const char *target, u32 uid,
-                         u32 gid)
+static int tmpfs_symlink(struct vnode *dv, const char *name, const char *target, u32 uid, u32 gid)
 {
     size_t len = strnlen(target, PATH_MAX);
     if (len == 0)
@@ -574,7 +573,7 @@ static int rename_check(struct tmpfs_node *odir, struct tmpfs_dirent *od, struct
     struct tmpfs_node *src = od->node, *dst = nd ? nd->node : NULL;
     if (src == dst)
         return 1; /* two names of one file (or one name): nothing to do */
-    if (S_ISDIR(src->mode) && ndir == src)
+    if (S_ISDIR(src->mode) && is_within(ndir, src))
         return -EINVAL;
     if (!dst)
         return 0;

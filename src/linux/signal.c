@@ -2,6 +2,7 @@
  * and the x86-64 rt_sigframe that a handler runs on and rt_sigreturn unwinds, laid out as
  * the Linux kernel lays it out so that libc, debuggers and unwinders read it unchanged. */
 #include "linux.h"
+#include "../kernel/wait.h"
 
 #define SIGBIT(s) (1ULL << ((s)-1))
 #define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
@@ -61,7 +62,10 @@ static void fill_siginfo(struct linux_siginfo *si, const struct ksiginfo *k)
     }
     si->kill.pid = k->pid;
     si->kill.uid = k->uid;
-    si->kill.status = k->status;
+    if (k->signo == SIGCHLD)
+        si->kill.status = k->status;
+    else
+        memcpy(si->raw + 8, &k->value, 8); /* si_value of sigqueue and timers */
 }
 
 /* Builds the frame for one handler on the guest stack and points the registers at it.
@@ -275,7 +279,7 @@ long sys_rt_sigsuspend(uptr mask, size_t sigsetsize)
     u64 old = t->blocked;
     t->blocked = m & ~UNBLOCKABLE;
     while (!signal_any_deliverable(t))
-        plat_sleep(1, false, 3600, 0); /* a host signal for the guest ends the sleep */
+        wait_sleep(t, wait_seq(t), -1);
     /* The handler runs with the temporary mask; its frame saves the old one for sigreturn. */
     t->saved_blocked = old;
     t->restore_blocked = true;
@@ -286,28 +290,52 @@ long sys_pause(void)
 {
     struct thread *t = current();
     while (!signal_any_deliverable(t))
-        plat_sleep(1, false, 3600, 0);
+        wait_sleep(t, wait_seq(t), -1);
     return -EINTR;
 }
 
 long sys_rt_sigtimedwait(uptr set, uptr info, uptr timeout, size_t sigsetsize)
 {
-    (void)timeout;
     struct thread *t = current();
     u64 want;
     if (sigsetsize != 8)
         return -EINVAL;
     if (copy_from_guest(&want, set, 8))
         return -EFAULT;
-    u64 pend = (t->sigpending.pending | t->proc->sigpending.pending) & want;
-    if (!pend)
-        return -EAGAIN;
-    int sig = __builtin_ctzll(pend) + 1;
-    u64 saved = t->blocked;
-    t->blocked = ~SIGBIT(sig);
+    want &= ~UNBLOCKABLE;
+    i64 ns = -1;
+    if (timeout) {
+        struct linux_timespec ts;
+        if (copy_from_guest(&ts, timeout, sizeof(ts)))
+            return -EFAULT;
+        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+            return -EINVAL;
+        ns = ts.tv_sec * 1000000000 + ts.tv_nsec;
+    }
+    i64 s0;
+    long n0;
+    plat_clock_get(1, &s0, &n0);
     struct ksiginfo k;
-    signal_take(t, &k);
-    t->blocked = saved;
+    int sig;
+    for (;;) {
+        u32 seq = wait_seq(t);
+        sig = signal_take_from(t, want, &k);
+        if (sig)
+            break;
+        i64 left = -1;
+        if (ns >= 0) {
+            i64 s;
+            long n;
+            plat_clock_get(1, &s, &n);
+            left = ns - ((s - s0) * 1000000000 + (n - n0));
+            if (left <= 0)
+                return -EAGAIN;
+        }
+        /* Signals outside the set that are not blocked interrupt the wait. */
+        int r = wait_sleep(t, seq, left);
+        if (r == -EINTR && !((t->sigpending.pending | t->proc->sigpending.pending) & want))
+            return -EINTR;
+    }
     if (info) {
         struct linux_siginfo si;
         fill_siginfo(&si, &k);
@@ -355,40 +383,143 @@ long sys_sigaltstack(uptr uss, uptr uoss)
     return 0;
 }
 
-static long send_self(int sig, int code)
+static long send(struct thread *to, const struct ksiginfo *k)
 {
-    struct thread *t = current();
-    if (sig < 0 || sig > NSIG)
+    if (k->signo < 0 || k->signo > NSIG)
         return -EINVAL;
-    if (sig == 0)
+    if (k->signo == 0)
         return 0;
-    struct ksiginfo k = {.signo = sig, .code = code, .pid = t->proc->pid, .uid = t->proc->uid};
-    signal_post(t->proc, code == SI_TKILL ? t : NULL, &k);
-    return 0;
+    return signal_post(current()->proc, to, k);
+}
+
+static struct ksiginfo user_info(int sig, int code)
+{
+    struct proc *p = current()->proc;
+    return (struct ksiginfo){.signo = sig, .code = code, .pid = p->pid, .uid = p->uid};
+}
+
+/* One process per sandbox for now: every pid or group that names it reaches it. */
+static bool names_self(int pid)
+{
+    struct proc *p = current()->proc;
+    return pid == p->pid || pid == 0 || pid == -1 || pid == -p->pgid;
 }
 
 long sys_kill(int pid, int sig)
 {
-    struct proc *p = current()->proc;
-    if (pid == p->pid || pid == 0 || pid == -1 || pid == -p->pgid)
-        return send_self(sig, SI_USER);
-    return -ESRCH;
+    if (sig < 0 || sig > NSIG)
+        return -EINVAL;
+    if (!names_self(pid))
+        return -ESRCH;
+    struct ksiginfo k = user_info(sig, SI_USER);
+    return send(NULL, &k);
 }
 
 long sys_tkill(int tid, int sig)
 {
-    if (tid <= 0)
+    if (tid <= 0 || sig < 0 || sig > NSIG)
         return -EINVAL;
     if (tid != current()->tid)
         return -ESRCH;
-    return send_self(sig, SI_TKILL);
+    struct ksiginfo k = user_info(sig, SI_TKILL);
+    return send(current(), &k);
 }
 
 long sys_tgkill(int tgid, int tid, int sig)
+{
+    if (tgid <= 0 || tid <= 0 || sig < 0 || sig > NSIG)
+        return -EINVAL;
+    if (tgid != current()->proc->pid || tid != current()->tid)
+        return -ESRCH;
+    struct ksiginfo k = user_info(sig, SI_TKILL);
+    return send(current(), &k);
+}
+
+/* Queues a signal with the caller's siginfo; as in Linux, a caller may not pretend to be the
+ * kernel (si_code >= 0) or kill (SI_TKILL) when signalling another process. */
+static long queueinfo(struct thread *to, int pid, int sig, uptr uinfo)
+{
+    struct linux_siginfo si;
+    if (copy_from_guest(&si, uinfo, sizeof(si)))
+        return -EFAULT;
+    if (sig < 0 || sig > NSIG)
+        return -EINVAL;
+    if ((si.si_code >= 0 || si.si_code == SI_TKILL) && pid != current()->proc->pid)
+        return -EPERM;
+    struct ksiginfo k = {.signo = sig, .code = si.si_code, .err = si.si_errno,
+                         .pid = si.kill.pid, .uid = si.kill.uid};
+    memcpy(&k.value, si.raw + 8, 8); /* sigval follows pid and uid */
+    return send(to, &k);
+}
+
+long sys_rt_sigqueueinfo(int pid, int sig, uptr uinfo)
+{
+    if (!names_self(pid) || pid <= 0)
+        return pid <= 0 ? -ESRCH : -ESRCH;
+    return queueinfo(NULL, pid, sig, uinfo);
+}
+
+long sys_rt_tgsigqueueinfo(int tgid, int tid, int sig, uptr uinfo)
 {
     if (tgid <= 0 || tid <= 0)
         return -EINVAL;
     if (tgid != current()->proc->pid || tid != current()->tid)
         return -ESRCH;
-    return send_self(sig, SI_TKILL);
+    return queueinfo(current(), tgid, sig, uinfo);
+}
+
+/* ---- interval timers: the host's, whose expiry the platform forwards as a signal ---- */
+
+struct linux_itimerval {
+    struct linux_timeval interval, value;
+};
+
+static int itimer_valid(struct linux_itimerval *v)
+{
+    if (v->interval.tv_usec < 0 || v->interval.tv_usec >= 1000000 || v->value.tv_usec < 0 ||
+        v->value.tv_usec >= 1000000 || v->interval.tv_sec < 0 || v->value.tv_sec < 0)
+        return -EINVAL;
+    return 0;
+}
+
+long sys_setitimer(int which, uptr unew, uptr uold)
+{
+    if (which < 0 || which > 2)
+        return -EINVAL;
+    struct linux_itimerval nv = {0}, ov;
+    if (unew && copy_from_guest(&nv, unew, sizeof(nv)))
+        return -EFAULT;
+    int err = itimer_valid(&nv);
+    if (err)
+        return err;
+    err = plat_itimer_set(which, (const i64 *)&nv, (i64 *)&ov);
+    if (err)
+        return err;
+    if (uold && copy_to_guest(uold, &ov, sizeof(ov)))
+        return -EFAULT;
+    return 0;
+}
+
+long sys_getitimer(int which, uptr ucur)
+{
+    if (which < 0 || which > 2)
+        return -EINVAL;
+    struct linux_itimerval cur;
+    int err = plat_itimer_get(which, (i64 *)&cur);
+    if (err)
+        return err;
+    return copy_to_guest(ucur, &cur, sizeof(cur)) ? -EFAULT : 0;
+}
+
+long sys_alarm(unsigned seconds)
+{
+    struct linux_itimerval nv = {{0, 0}, {seconds, 0}}, ov;
+    if (plat_itimer_set(0, (const i64 *)&nv, (i64 *)&ov))
+        return 0;
+    /* Linux rounds the remaining time to the nearest second, and never reports 0 for a
+     * pending alarm. */
+    long left = (long)ov.value.tv_sec + (ov.value.tv_usec >= 500000 ? 1 : 0);
+    if (!left && (ov.value.tv_sec || ov.value.tv_usec))
+        left = 1;
+    return left;
 }

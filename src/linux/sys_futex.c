@@ -1,7 +1,7 @@
-/* sys_futex.c: futexes. Guest memory is library-OS memory too (one address space), so a
- * guest futex word is waited on with a host futex on the same address: a waiting thread
- * sleeps in the host kernel, and a wake reaches it without any bookkeeping in the core. */
+/* sys_futex.c: the futex syscall: decoding of operations and timeouts for the core's futexes
+ * (kernel/futex.c). */
 #include "linux.h"
+#include "../kernel/futex.h"
 
 #define FUTEX_WAIT 0
 #define FUTEX_WAKE 1
@@ -55,22 +55,17 @@ long sys_futex(uptr uaddr, int op, u32 val, uptr utime, uptr uaddr2, u32 val3)
         long err = timeout_ns(utime, cmd == FUTEX_WAIT_BITSET, op & FUTEX_CLOCK_REALTIME, &ns);
         if (err)
             return err;
-        u32 cur;
-        if (copy_from_guest(&cur, uaddr, 4))
-            return -EFAULT;
-        if (cur != val)
-            return -EAGAIN;
-        int r = plat_futex_wait((u32 *)uaddr, val, ns);
-        if (r == -EINTR)
-            return -ERESTARTSYS;
-        return r;
+        int r = futex_wait(uaddr, val, cmd == FUTEX_WAIT ? FUTEX_BITSET_ANY : val3, ns);
+        /* A relative wait restarts after a handler; an absolute one (BITSET) too, since its
+         * deadline does not move. */
+        return r == -EINTR ? -ERESTARTSYS : r;
     }
     case FUTEX_WAKE:
     case FUTEX_WAKE_BITSET:
         if (cmd == FUTEX_WAKE_BITSET && !val3)
             return -EINVAL;
-        /* A bitset wake may wake more than its set: waiters re-check, as futex users must. */
-        return plat_futex_wake((u32 *)uaddr, (int)MIN(val, (u32)0x7fffffff));
+        return futex_wake(uaddr, cmd == FUTEX_WAKE ? FUTEX_BITSET_ANY : val3,
+                          (int)MIN(val, (u32)0x7fffffff));
     }
     return -ENOSYS;
 }

@@ -144,12 +144,6 @@ long sys_clock_nanosleep(int c, int flags, uptr req, uptr rem)
     return do_sleep(c, flags, req, rem);
 }
 
-long sys_alarm(unsigned seconds)
-{
-    (void)seconds;
-    return 0;
-}
-
 #define GRND_NONBLOCK 1
 #define GRND_RANDOM 2
 #define GRND_INSECURE 4

@@ -211,9 +211,19 @@ int plat_sleep(int clock, bool absolute, i64 sec, long nsec);
 long plat_random(void *buf, size_t n); /* Host: getrandom */
 
 /* ---- Waiting ---------------------------------------------------------------------------- */
-/* Futex on library-OS memory. Host: futex(FUTEX_WAIT/FUTEX_WAKE). */
-int plat_futex_wait(u32 *addr, u32 expected, i64 timeout_ns);
-int plat_futex_wake(u32 *addr, int count);
+/* Sleeps while *word == expected, for at most timeout_ns (< 0: no limit), with host signals
+ * for the guest deliverable during the sleep (so one interrupts it). Returns 0 (woken, or the
+ * word had changed), -ETIMEDOUT, or -EINTR. Host: rt_sigprocmask, futex(FUTEX_WAIT_PRIVATE). */
+int plat_wait(u32 *word, u32 expected, i64 timeout_ns);
+/* Wakes the threads sleeping on word. Host: futex(FUTEX_WAKE_PRIVATE). */
+void plat_wake(u32 *word);
+
+/* Interval timers of the process (Linux's ITIMER_REAL/VIRTUAL/PROF): their expiry arrives as
+ * a host SIGALRM/SIGVTALRM/SIGPROF, which the platform forwards to the guest. Values in
+ * microseconds: {interval_sec, interval_usec, value_sec, value_usec}. Host: setitimer,
+ * getitimer (filter: which is 0, 1 or 2). */
+int plat_itimer_set(int which, const i64 newv[4], i64 oldv[4]);
+int plat_itimer_get(int which, i64 cur[4]);
 
 /* Whether an instruction address lies in husk's own code, and whether a range touches husk's
  * own image: guest memory calls must never unmap or remap it. */

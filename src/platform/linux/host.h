@@ -25,6 +25,8 @@ enum {
     HNR_mremap = 25,
     HNR_msync = 26,
     HNR_madvise = 28,
+    HNR_getitimer = 36,
+    HNR_setitimer = 38,
     HNR_getpid = 39,
     HNR_exit = 60,
     HNR_fcntl = 72,

@@ -276,14 +276,36 @@ long plat_random(void *buf, size_t n)
 #define H_FUTEX_WAIT_PRIVATE 128
 #define H_FUTEX_WAKE_PRIVATE 129
 
-int plat_futex_wait(u32 *addr, u32 expected, i64 timeout_ns)
+/* The forwarded signals are blocked while the library OS runs; a sleep opens them. A signal
+ * that lands between the unblock and the futex call has already bumped *word (the core's
+ * async entry kicks the thread), so the futex call returns at once instead of sleeping. */
+int plat_wait(u32 *word, u32 expected, i64 timeout_ns)
 {
     struct h_timespec ts = {timeout_ns / 1000000000, timeout_ns % 1000000000};
-    return (int)hsys4(HNR_futex, (long)addr, H_FUTEX_WAIT_PRIVATE, expected,
-                      timeout_ns < 0 ? 0 : (long)&ts);
+    hsys4(HNR_rt_sigprocmask, H_SIG_UNBLOCK, (long)&host_async_sigs, 0, 8);
+    long r = hsys4(HNR_futex, (long)word, H_FUTEX_WAIT_PRIVATE, expected,
+                   timeout_ns < 0 ? 0 : (long)&ts);
+    hsys4(HNR_rt_sigprocmask, H_SIG_BLOCK, (long)&host_async_sigs, 0, 8);
+    if (r == -110)
+        return -110; /* ETIMEDOUT */
+    return r == -4 ? -4 : 0;
 }
 
-int plat_futex_wake(u32 *addr, int count)
+void plat_wake(u32 *word)
 {
-    return (int)hsys3(HNR_futex, (long)addr, H_FUTEX_WAKE_PRIVATE, count);
+    hsys3(HNR_futex, (long)word, H_FUTEX_WAKE_PRIVATE, 0x7fffffff);
+}
+
+int plat_itimer_set(int which, const i64 newv[4], i64 oldv[4])
+{
+    i64 o[4];
+    int r = (int)hsys3(HNR_setitimer, which, (long)newv, (long)o);
+    if (!r && oldv)
+        memcpy(oldv, o, sizeof(o));
+    return r;
+}
+
+int plat_itimer_get(int which, i64 cur[4])
+{
+    return (int)hsys2(HNR_getitimer, which, (long)cur);
 }

@@ -84,6 +84,8 @@ static const struct allow allowlist[] = {
     {HNR_arch_prctl, "arch_prctl", {0, 3, {0x1001, 0x1002, 0x1003}}},
     {HNR_ppoll, "ppoll", {0}},
     {HNR_futex, "futex", {1, 2, {128, 129}}}, /* FUTEX_WAIT/WAKE_PRIVATE only */
+    {HNR_setitimer, "setitimer", {0, 3, {0, 1, 2}}},
+    {HNR_getitimer, "getitimer", {0, 3, {0, 1, 2}}},
     {HNR_clock_gettime, "clock_gettime", {0}},
     {HNR_clock_getres, "clock_getres", {0}},
     {HNR_getrandom, "getrandom", {0}},

@@ -32,12 +32,13 @@ struct h_ucontext {
 
 /* Linux signal numbers used here. */
 enum { SIGHUP = 1, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL, SIGUSR1,
-       SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM, SIGCONT = 18, SIGTSTP = 20, SIGWINCH = 28 };
+       SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM, SIGCONT = 18, SIGTSTP = 20, SIGVTALRM = 26,
+       SIGPROF, SIGWINCH };
 #define BIT(s) (1ULL << ((s)-1))
 
 const u64 host_async_sigs = BIT(SIGHUP) | BIT(SIGINT) | BIT(SIGQUIT) | BIT(SIGUSR1) |
                             BIT(SIGUSR2) | BIT(SIGALRM) | BIT(SIGTERM) | BIT(SIGCONT) |
-                            BIT(SIGTSTP) | BIT(SIGWINCH);
+                            BIT(SIGTSTP) | BIT(SIGWINCH) | BIT(SIGVTALRM) | BIT(SIGPROF);
 
 /* FXSAVE software-reserved bytes say how large the XSAVE area really is. */
 #define FP_XSTATE_MAGIC1 0x46505853U

@@ -1,0 +1,16 @@
+/* futex.h: futexes on guest memory (addresses are guest addresses). */
+#ifndef HUSK_KERNEL_FUTEX_H
+#define HUSK_KERNEL_FUTEX_H
+
+#include "task.h"
+
+#define FUTEX_BITSET_ANY 0xffffffffU
+
+void futex_init(void);
+/* Sleeps while *addr == val: 0 when woken, -EAGAIN if the word differs, -ETIMEDOUT, -EINTR,
+ * -EFAULT. */
+int futex_wait(uptr addr, u32 val, u32 bitset, i64 timeout_ns);
+/* Wakes up to n waiters on addr whose bitset meets bitset; returns how many. */
+int futex_wake(uptr addr, u32 bitset, int n);
+
+#endif

@@ -1,0 +1,76 @@
+/* wait.c: wait queues and the per-thread sleep (see wait.h for the protocol). */
+#include "wait.h"
+#include "../platform/platform.h"
+
+void waitq_init(struct waitq *q)
+{
+    q->lock.v = 0;
+    list_init(&q->waiters);
+}
+
+void waitq_add(struct waitq *q, struct waiter *w, struct thread *t)
+{
+    w->t = t;
+    w->woken = false;
+    list_add_tail(&q->waiters, &w->link);
+}
+
+void waitq_del(struct waitq *q, struct waiter *w)
+{
+    spin_lock(&q->lock);
+    if (w->link.next)
+        list_del(&w->link);
+    spin_unlock(&q->lock);
+}
+
+/* The host wake is needed only when the thread sleeps; both sides use sequentially consistent
+ * order, so a kicker that sees `sleeping` clear bumped the word before the sleeper's host wait
+ * compares it, and that wait returns at once. */
+void thread_kick(struct thread *t)
+{
+    __atomic_add_fetch(&t->wake_seq, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&t->sleeping, __ATOMIC_SEQ_CST))
+        plat_wake(&t->wake_seq);
+}
+
+int wait_sleep(struct thread *t, u32 seq, i64 timeout_ns)
+{
+    if (signal_any_deliverable(t))
+        return -EINTR;
+    __atomic_store_n(&t->sleeping, 1, __ATOMIC_SEQ_CST);
+    int r = plat_wait(&t->wake_seq, seq, timeout_ns);
+    __atomic_store_n(&t->sleeping, 0, __ATOMIC_SEQ_CST);
+    if (signal_any_deliverable(t))
+        return -EINTR;
+    return r == -ETIMEDOUT ? -ETIMEDOUT : 0;
+}
+
+static int wake_matching(struct waitq *q, u64 key, u32 bitset, int n, bool any)
+{
+    int woken = 0;
+    spin_lock(&q->lock);
+    struct list *pos = q->waiters.next;
+    while (pos != &q->waiters && woken < n) {
+        struct list *next = pos->next;
+        struct waiter *w = container_of(pos, struct waiter, link);
+        if (any || (w->key == key && (w->bitset & bitset))) {
+            list_del(&w->link);
+            w->woken = true;
+            thread_kick(w->t);
+            woken++;
+        }
+        pos = next;
+    }
+    spin_unlock(&q->lock);
+    return woken;
+}
+
+int waitq_wake_all(struct waitq *q)
+{
+    return wake_matching(q, 0, 0, 0x7fffffff, true);
+}
+
+int waitq_wake_key(struct waitq *q, u64 key, u32 bitset, int n)
+{
+    return wake_matching(q, key, bitset, n, false);
+}

@@ -1,0 +1,46 @@
+/* wait.h: how a thread of the core sleeps. Each thread sleeps on its own wake word; whoever
+ * changes what it waits for (a pipe writer, a futex waker, a signal) bumps that word and wakes
+ * it. A wait is therefore never lost: the sleeper reads the word before checking its
+ * condition, and the host sleep returns at once if the word moved since. */
+#ifndef HUSK_KERNEL_WAIT_H
+#define HUSK_KERNEL_WAIT_H
+
+#include "task.h"
+
+struct waiter {
+    struct thread *t;
+    struct list link;
+    u64 key;     /* what the waiter waits for (futex address), 0 for plain queues */
+    u32 bitset;  /* futex bitset */
+    bool woken;
+};
+
+struct waitq {
+    spinlock_t lock;
+    struct list waiters;
+};
+
+void waitq_init(struct waitq *q);
+
+/* The sleeper's side. Typical use:
+ *     u32 seq = wait_seq(t);
+ *     lock; if (condition) { unlock; done } waitq_add(q, &w); unlock;
+ *     err = wait_sleep(t, seq, timeout_ns); waitq_del(q, &w);
+ * wait_sleep returns 0 (woken or spurious: re-check), -ETIMEDOUT, or -EINTR when a signal
+ * became deliverable. */
+static inline u32 wait_seq(struct thread *t)
+{
+    return __atomic_load_n(&t->wake_seq, __ATOMIC_ACQUIRE);
+}
+void waitq_add(struct waitq *q, struct waiter *w, struct thread *t);
+void waitq_del(struct waitq *q, struct waiter *w);
+int wait_sleep(struct thread *t, u32 seq, i64 timeout_ns);
+
+/* The waker's side: wakes every waiter (waitq_wake_all), or up to n whose key matches and
+ * whose bitset intersects (waitq_wake_key); returns how many were woken. */
+int waitq_wake_all(struct waitq *q);
+int waitq_wake_key(struct waitq *q, u64 key, u32 bitset, int n);
+/* Wakes one thread directly (used when a signal is posted to it). */
+void thread_kick(struct thread *t);
+
+#endif
