@@ -222,7 +222,9 @@ int vfs_resolve(const struct vfs_start *root, const struct vfs_start *start, con
         char name[NAME_MAX + 1];
         memcpy(name, p, n);
         name[n] = 0;
-        if (last && (flags & LOOKUP_PARENT) && strcmp(name, ".") && strcmp(name, "..")) {
+        /* The parent of the final component, even "." or "..": the caller decides what
+         * creating or removing those means (EEXIST, EBUSY, EINVAL...). */
+        if (last && (flags & LOOKUP_PARENT)) {
             memcpy(out->last, name, n + 1);
             out->trailing_slash = trailing;
             break;

@@ -37,6 +37,14 @@ static long file_rw(struct file *f, uptr buf, size_t n, i64 pos, bool write)
     bool use_pos = pos < 0;
     if (!use_pos && !seekable(f))
         return -ESPIPE;
+    if (!use_pos && write && (f->flags & O_APPEND) && f->vnode && S_ISREG(f->vnode->type)) {
+        /* Linux appends even for pwrite on an O_APPEND file (see BUGS in pwrite(2)). */
+        struct vattr a;
+        int err = vfs_getattr(f->vnode, &a);
+        if (err)
+            return err;
+        pos = (i64)a.size;
+    }
     if (use_pos && seekable(f) && !S_ISCHR(f->vnode->type)) {
         spin_lock(&f->lock);
         pos = f->pos;
@@ -191,7 +199,7 @@ int do_open_k(struct proc *p, int dirfd, const char *path, u32 flags, u32 mode)
         err = path_resolve_k(p, dirfd, path, LOOKUP_PARENT | LOOKUP_FOLLOW, &r);
         if (err)
             return err;
-        if (!r.last[0] || r.trailing_slash) {
+        if (!r.last[0] || r.trailing_slash || !strcmp(r.last, ".") || !strcmp(r.last, "..")) {
             resolved_put(&r);
             return -EISDIR;
         }
@@ -494,6 +502,43 @@ long sys_dup2(int old, int new)
 #define F_UNLCK 2
 #define SETFL_MASK (O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | 020000)
 
+#define F_RDLCK 0
+#define F_WRLCK 1
+
+/* struct flock of x86-64. */
+struct linux_flock {
+    i16 type, whence;
+    i64 start, len;
+    i32 pid;
+};
+
+/* Record locks: one process cannot conflict with itself, so a lock always succeeds and a
+ * query always reports the range unlocked; the arguments are checked as Linux checks them.
+ * Locks between processes come with processes. */
+static long record_lock(struct file *f, int cmd, uptr arg)
+{
+    struct linux_flock fl;
+    if (copy_from_guest(&fl, arg, sizeof(fl)))
+        return -EFAULT;
+    if (fl.type != F_RDLCK && fl.type != F_WRLCK && fl.type != F_UNLCK)
+        return -EINVAL;
+    if (fl.whence < 0 || fl.whence > 2)
+        return -EINVAL;
+    bool ofd = cmd >= F_OFD_GETLK;
+    if (ofd && fl.pid != 0)
+        return -EINVAL;
+    if (cmd == F_GETLK || cmd == F_OFD_GETLK) {
+        if (fl.type == F_UNLCK)
+            return -EINVAL;
+        fl.type = F_UNLCK;
+        return copy_to_guest(arg, &fl, sizeof(fl)) ? -EFAULT : 0;
+    }
+    u32 acc = f->flags & O_ACCMODE;
+    if ((fl.type == F_RDLCK && acc == O_WRONLY) || (fl.type == F_WRLCK && acc == O_RDONLY))
+        return -EBADF;
+    return 0;
+}
+
 long sys_fcntl(int fd, int cmd, unsigned long arg)
 {
     struct fdtable *t = fdt();
@@ -529,25 +574,13 @@ long sys_fcntl(int fd, int cmd, unsigned long arg)
         spin_unlock(&f->lock);
         break;
     case F_GETLK:
-    case F_OFD_GETLK: {
-        /* One process holds no conflicting lock against itself: report the range unlocked. */
-        i16 type;
-        if (copy_from_guest(&type, (uptr)arg, 2)) {
-            r = -EFAULT;
-            break;
-        }
-        type = F_UNLCK;
-        r = copy_to_guest((uptr)arg, &type, 2) ? -EFAULT : 0;
-        break;
-    }
+    case F_OFD_GETLK:
     case F_SETLK:
     case F_SETLKW:
     case F_OFD_SETLK:
-    case F_OFD_SETLKW: {
-        u8 fl[32];
-        r = copy_from_guest(fl, (uptr)arg, sizeof(fl)) ? -EFAULT : 0;
+    case F_OFD_SETLKW:
+        r = record_lock(f, cmd, (uptr)arg);
         break;
-    }
     case F_GETOWN:
         r = 0;
         break;
@@ -668,9 +701,13 @@ static long do_sync(int fd, bool data_only)
     struct file *f = fd_get(fdt(), fd);
     if (!f)
         return -EBADF;
-    long r = f->ops && f->ops->fsync ? f->ops->fsync(f, data_only) : 0;
-    if (!f->vnode || (!S_ISREG(f->vnode->type) && !S_ISDIR(f->vnode->type)))
-        r = f->vnode ? -EINVAL : r;
+    long r;
+    if (f->ops && f->ops->fsync)
+        r = f->ops->fsync(f, data_only);
+    else if (f->vnode && (S_ISREG(f->vnode->type) || S_ISDIR(f->vnode->type)))
+        r = 0; /* in-memory files: nothing to write back */
+    else
+        r = -EINVAL; /* pipes, the console, devices: not something fsync can sync */
     file_put(f);
     return r;
 }

@@ -178,6 +178,10 @@ static int resolve_parent(int dirfd, uptr path, struct resolved *r)
         resolved_put(r);
         return -EBUSY; /* the root itself */
     }
+    if (!strcmp(r->last, ".") || !strcmp(r->last, "..")) {
+        resolved_put(r);
+        return -EEXIST; /* link or symlink over "." or ".." */
+    }
     if (r->mnt->flags & MNT_RDONLY) {
         resolved_put(r);
         return -EROFS;

@@ -238,18 +238,36 @@ out:
     return r;
 }
 
+static i64 mono_ns(void)
+{
+    i64 s;
+    long ns;
+    plat_clock_get(1, &s, &ns);
+    return s * NSEC + ns;
+}
+
+/* select and pselect6 report the time left in their timeout argument, as Linux does. */
 long sys_select(int n, uptr rd, uptr wr, uptr ex, uptr utv)
 {
     i64 ns = -1;
+    struct linux_timeval tv;
     if (utv) {
-        struct linux_timeval tv;
         if (copy_from_guest(&tv, utv, sizeof(tv)))
             return -EFAULT;
         if (tv.tv_sec < 0 || tv.tv_usec < 0)
             return -EINVAL;
-        ns = tv.tv_sec * NSEC + tv.tv_usec * 1000;
+        ns = tv.tv_sec * NSEC + (tv.tv_usec % 1000000) * 1000 + tv.tv_usec / 1000000 * NSEC;
     }
-    return do_select(n, rd, wr, ex, ns);
+    i64 start = mono_ns();
+    long r = do_select(n, rd, wr, ex, ns);
+    if (utv && r != -EFAULT && r != -EINVAL) {
+        i64 left = MAX(ns - (mono_ns() - start), (i64)0);
+        tv.tv_sec = left / NSEC;
+        tv.tv_usec = left % NSEC / 1000;
+        if (copy_to_guest(utv, &tv, sizeof(tv)))
+            return -EFAULT;
+    }
+    return r;
 }
 
 long sys_pselect6(int n, uptr rd, uptr wr, uptr ex, uptr uts, uptr usig)
@@ -271,7 +289,14 @@ long sys_pselect6(int n, uptr rd, uptr wr, uptr ex, uptr uts, uptr usig)
         if (set < 0)
             return set;
     }
+    i64 start = mono_ns();
     r = do_select(n, rd, wr, ex, ns);
     end_sigmask(set, saved, r);
+    if (uts && ns >= 0 && r != -EFAULT) {
+        i64 left = MAX(ns - (mono_ns() - start), (i64)0);
+        struct linux_timespec ts = {left / NSEC, left % NSEC};
+        if (copy_to_guest(uts, &ts, sizeof(ts)))
+            return -EFAULT;
+    }
     return r;
 }

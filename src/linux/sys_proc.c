@@ -428,3 +428,88 @@ long sys_exit_group(int status)
 {
     proc_exit(cproc(), status);
 }
+
+/* Scheduling: every guest thread runs under SCHED_OTHER at priority 0; a sandbox may read
+ * that and may ask for it again, but not for real-time classes (EPERM, as for an unprivileged
+ * Linux user). */
+#define SCHED_OTHER 0
+#define SCHED_FIFO 1
+#define SCHED_RR 2
+#define SCHED_BATCH 3
+#define SCHED_IDLE 5
+
+static bool pid_ok(int pid)
+{
+    return pid == 0 || pid == cproc()->pid || pid == current()->tid;
+}
+
+long sys_sched_getscheduler(int pid)
+{
+    if (pid < 0)
+        return -EINVAL;
+    return pid_ok(pid) ? SCHED_OTHER : -ESRCH;
+}
+
+long sys_sched_getparam(int pid, uptr param)
+{
+    if (pid < 0 || !param)
+        return -EINVAL;
+    if (!pid_ok(pid))
+        return -ESRCH;
+    int prio = 0;
+    return copy_to_guest(param, &prio, sizeof(prio)) ? -EFAULT : 0;
+}
+
+long sys_sched_setscheduler(int pid, int policy, uptr param)
+{
+    int prio;
+    if (pid < 0 || !param)
+        return -EINVAL;
+    if (copy_from_guest(&prio, param, sizeof(prio)))
+        return -EFAULT;
+    if (!pid_ok(pid))
+        return -ESRCH;
+    policy &= ~0x40000000; /* SCHED_RESET_ON_FORK */
+    if (policy == SCHED_FIFO || policy == SCHED_RR)
+        return prio < 1 || prio > 99 ? -EINVAL : -EPERM;
+    if (policy != SCHED_OTHER && policy != SCHED_BATCH && policy != SCHED_IDLE)
+        return -EINVAL;
+    return prio ? -EINVAL : 0;
+}
+
+long sys_sched_setparam(int pid, uptr param)
+{
+    return sys_sched_setscheduler(pid, SCHED_OTHER, param);
+}
+
+long sys_sched_get_priority_max(int policy)
+{
+    if (policy == SCHED_FIFO || policy == SCHED_RR)
+        return 99;
+    return (policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE) ? 0 : -EINVAL;
+}
+
+long sys_sched_get_priority_min(int policy)
+{
+    if (policy == SCHED_FIFO || policy == SCHED_RR)
+        return 1;
+    return (policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE) ? 0 : -EINVAL;
+}
+
+long sys_getpriority(int which, int who)
+{
+    if (which < 0 || which > 2)
+        return -EINVAL;
+    if (which == 0 && who && who != cproc()->pid)
+        return -ESRCH;
+    return 20; /* the kernel returns 20 - nice, so nice 0 */
+}
+
+long sys_setpriority(int which, int who, int prio)
+{
+    if (which < 0 || which > 2)
+        return -EINVAL;
+    if (which == 0 && who && who != cproc()->pid)
+        return -ESRCH;
+    return prio < 0 && cproc()->euid != 0 ? -EACCES : 0;
+}
