@@ -39,43 +39,69 @@ static struct vfs_start root_start(void)
     return (struct vfs_start){m ? m->root : NULL, m, "/"};
 }
 
+/* Creates what is missing of a mount point's path in the file systems below it, like
+ * `mkdir -p` (the last component takes the kind of the mounted root: directory or file).
+ * The path must be canonical: a symlink on the way is refused (EINVAL), so mounts are keyed
+ * by the path resolution really reaches. */
+static int make_mount_point(const char *path, struct vnode *root)
+{
+    struct vfs_start rs = root_start();
+    if (!rs.dir)
+        return -ENOENT;
+    size_t len = strlen(path);
+    char *prefix = kmalloc(len + 1);
+    if (!prefix)
+        return -ENOMEM;
+    int err = 0;
+    for (size_t end = 1; end <= len && !err; end++) {
+        if (end < len && path[end] != '/')
+            continue;
+        memcpy(prefix, path, end);
+        prefix[end] = 0;
+        bool last = end == len;
+        struct resolved r;
+        err = vfs_resolve(&rs, &rs, prefix, 0, &r);
+        if (err == -ENOENT) {
+            err = vfs_resolve(&rs, &rs, prefix, LOOKUP_PARENT, &r);
+            if (err)
+                break;
+            struct vnode *d = r.vnode;
+            if (!last || S_ISDIR(root->type))
+                err = d->ops->mkdir ? d->ops->mkdir(d, r.last, 0755, 0, 0) : -EROFS;
+            else
+                err = d->ops->create ? d->ops->create(d, r.last, S_IFREG | 0644, 0, 0, 0, NULL)
+                                     : -EROFS;
+            resolved_put(&r);
+            if (err == -EROFS)
+                err = -ENOENT; /* the mount point is missing and cannot be made */
+            if (err)
+                break;
+            err = vfs_resolve(&rs, &rs, prefix, 0, &r);
+        }
+        if (err)
+            break;
+        bool dir = S_ISDIR(r.vnode->type);
+        if (S_ISLNK(r.vnode->type))
+            err = -EINVAL;
+        else if (!last && !dir)
+            err = -ENOTDIR;
+        else if (last && dir != S_ISDIR(root->type))
+            err = dir ? -EISDIR : -ENOTDIR;
+        resolved_put(&r);
+    }
+    kfree(prefix);
+    return err;
+}
+
 int vfs_mount(const char *path, struct vnode *root, unsigned flags)
 {
     size_t len = strlen(path);
     if (path[0] != '/' || (len > 1 && path[len - 1] == '/'))
         return -EINVAL;
     if (len > 1) {
-        /* The mount point must be a directory of the file system below it. */
-        struct vfs_start rs = root_start();
-        if (!rs.dir)
-            return -ENOENT;
-        struct resolved r;
-        int err = vfs_resolve(&rs, &rs, path, LOOKUP_FOLLOW, &r);
-        if (err == -ENOENT) {
-            err = vfs_resolve(&rs, &rs, path, LOOKUP_PARENT, &r);
-            if (err)
-                return err;
-            /* The mount point takes the mounted root's kind: a directory or a file. */
-            struct vnode *d = r.vnode;
-            if (S_ISDIR(root->type))
-                err = d->ops->mkdir ? d->ops->mkdir(d, r.last, 0755, 0, 0) : -EROFS;
-            else
-                err = d->ops->create ? d->ops->create(d, r.last, S_IFREG | 0644, 0, 0, 0, NULL)
-                                     : -EROFS;
-            resolved_put(&r);
-            if (err)
-                return err;
-            err = vfs_resolve(&rs, &rs, path, LOOKUP_FOLLOW, &r);
-        }
+        int err = make_mount_point(path, root);
         if (err)
             return err;
-        bool dir = S_ISDIR(r.vnode->type);
-        bool exact = !strcmp(r.path, path);
-        resolved_put(&r);
-        if (dir != S_ISDIR(root->type))
-            return dir ? -EISDIR : -ENOTDIR;
-        if (!exact)
-            return -EINVAL; /* a symlink on the way: mount at the real path instead */
     }
     struct mount *m = kzalloc(sizeof(*m));
     if (!m)

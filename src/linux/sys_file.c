@@ -181,6 +181,55 @@ static int create_at(struct proc *p, struct resolved *parent, u32 mode)
                           p->egid, NULL);
 }
 
+/* O_CREAT: opens or creates the final component. A final symlink is followed (unless
+ * O_NOFOLLOW or O_EXCL), and when its target is missing the target is created, as Linux does;
+ * `depth` counts those links. */
+static int open_create(struct proc *p, const struct vfs_start *start, const char *path,
+                       u32 flags, u32 mode, int depth, struct resolved *out)
+{
+    struct resolved r;
+    int err = vfs_resolve(&p->root, start, path, LOOKUP_PARENT | LOOKUP_FOLLOW, &r);
+    if (err)
+        return err;
+    if (!r.last[0] || r.trailing_slash || !strcmp(r.last, ".") || !strcmp(r.last, "..")) {
+        resolved_put(&r);
+        return -EISDIR;
+    }
+    struct vfs_start here = {r.vnode, r.mnt, r.path};
+    struct vnode *child = NULL;
+    err = r.vnode->ops->lookup(r.vnode, r.last, &child);
+    if (!err && S_ISLNK(child->type) && !(flags & (O_NOFOLLOW | O_EXCL))) {
+        char target[PATH_MAX + 1];
+        long n = child->ops->readlink ? child->ops->readlink(child, target, PATH_MAX) : -EINVAL;
+        vnode_put(child);
+        if (n >= 0 && depth >= SYMLOOP_MAX)
+            n = -ELOOP;
+        if (n == 0)
+            n = -ENOENT;
+        if (n > 0) {
+            target[n] = 0;
+            err = open_create(p, &here, target, flags, mode, depth + 1, out);
+        } else {
+            err = (int)n;
+        }
+        resolved_put(&r);
+        return err;
+    }
+    if (!err) {
+        bool is_link = S_ISLNK(child->type);
+        vnode_put(child);
+        err = (flags & O_EXCL) ? -EEXIST : (is_link ? -ELOOP : 0);
+    } else if (err == -ENOENT) {
+        err = create_at(p, &r, mode);
+        if (err == -EEXIST && !(flags & O_EXCL))
+            err = 0; /* created meanwhile by someone else: open it */
+    }
+    if (!err)
+        err = vfs_resolve(&p->root, &here, r.last, 0, out);
+    resolved_put(&r);
+    return err;
+}
+
 int do_open_k(struct proc *p, int dirfd, const char *path, u32 flags, u32 mode)
 {
     struct resolved r;
@@ -196,63 +245,25 @@ int do_open_k(struct proc *p, int dirfd, const char *path, u32 flags, u32 mode)
     if (flags & O_CREAT) {
         if (flags & O_DIRECTORY)
             return -EINVAL;
-        err = path_resolve_k(p, dirfd, path, LOOKUP_PARENT | LOOKUP_FOLLOW, &r);
-        if (err)
-            return err;
-        if (!r.last[0] || r.trailing_slash || !strcmp(r.last, ".") || !strcmp(r.last, "..")) {
-            resolved_put(&r);
-            return -EISDIR;
+        struct file *df = NULL;
+        struct vfs_start start = p->cwd;
+        if (path[0] != '/' && dirfd != AT_FDCWD) {
+            df = fd_get(&p->fds, dirfd);
+            if (!df)
+                return -EBADF;
+            if (!df->vnode || !S_ISDIR(df->vnode->type)) {
+                file_put(df);
+                return -ENOTDIR;
+            }
+            start = (struct vfs_start){df->vnode, df->mnt, df->path};
         }
-        struct vnode *child = NULL;
-        err = r.vnode->ops->lookup(r.vnode, r.last, &child);
-        if (!err) {
-            bool is_link = S_ISLNK(child->type);
-            vnode_put(child);
-            resolved_put(&r);
-            if (flags & O_EXCL)
-                return -EEXIST;
-            if (is_link && (flags & O_NOFOLLOW))
-                return -ELOOP;
-            err = path_resolve_k(p, dirfd, path, lf, &r);
-            if (err)
-                return err;
-        } else if (err == -ENOENT) {
-            err = create_at(p, &r, mode);
-            char *pp = r.path;
-            size_t need = strlen(pp) + strlen(r.last) + 2;
-            char *full = kmalloc(need);
-            if (!full) {
-                resolved_put(&r);
-                return -ENOMEM;
-            }
-            snprintf(full, need, "%s%s%s", pp, strcmp(pp, "/") ? "/" : "", r.last);
-            struct vfs_start s = {r.vnode, r.mnt, r.path};
-            if (!err || err == -EEXIST) {
-                struct resolved c;
-                err = vfs_resolve(&p->root, &s, r.last, 0, &c);
-                if (!err) {
-                    kfree(c.path);
-                    c.path = full;
-                    full = NULL;
-                    resolved_put(&r);
-                    r = c;
-                    flags &= ~(u32)O_TRUNC;
-                }
-            }
-            kfree(full);
-            if (err) {
-                resolved_put(&r);
-                return err;
-            }
-        } else {
-            resolved_put(&r);
-            return err;
-        }
+        err = open_create(p, &start, path, flags, mode, 0, &r);
+        file_put(df);
     } else {
         err = path_resolve_k(p, dirfd, path, lf, &r);
-        if (err)
-            return err;
     }
+    if (err)
+        return err;
     err = vfs_open_vnode(&r, flags, &f);
     resolved_put(&r);
     if (err)

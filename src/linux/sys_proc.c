@@ -363,10 +363,11 @@ long sys_getrusage(int who, uptr buf)
         return -EINVAL;
     struct linux_rusage ru;
     memset(&ru, 0, sizeof(ru));
-    if (who != -1) {
-        i64 us = uptime_ns() / 1000;
-        ru.ru_utime.tv_sec = us / 1000000;
-        ru.ru_utime.tv_usec = us % 1000000;
+    struct plat_usage u;
+    if (who != -1 && !plat_usage(&u)) {
+        ru.ru_utime = (struct linux_timeval){u.user_us / 1000000, u.user_us % 1000000};
+        ru.ru_stime = (struct linux_timeval){u.sys_us / 1000000, u.sys_us % 1000000};
+        ru.rest[0] = u.maxrss_kb; /* ru_maxrss */
     }
     return copy_to_guest(buf, &ru, sizeof(ru)) ? -EFAULT : 0;
 }
@@ -375,7 +376,9 @@ long sys_times(uptr buf)
 {
     i64 ticks = uptime_ns() / 10000000; /* USER_HZ = 100 */
     if (buf) {
-        struct linux_tms t = {ticks, 0, 0, 0};
+        struct plat_usage u = {0, 0, 0};
+        plat_usage(&u);
+        struct linux_tms t = {u.user_us / 10000, u.sys_us / 10000, 0, 0};
         if (copy_to_guest(buf, &t, sizeof(t)))
             return -EFAULT;
     }

@@ -210,6 +210,13 @@ int plat_clock_res(int clock, i64 *sec, long *nsec); /* Host: clock_getres */
 int plat_sleep(int clock, bool absolute, i64 sec, long nsec);
 long plat_random(void *buf, size_t n); /* Host: getrandom */
 
+/* Resources used by husk's host process (the guest and the library OS together): CPU time in
+ * microseconds and peak resident memory in KiB. Host: getrusage(RUSAGE_SELF). */
+struct plat_usage {
+    i64 user_us, sys_us, maxrss_kb;
+};
+int plat_usage(struct plat_usage *u);
+
 /* ---- Waiting ---------------------------------------------------------------------------- */
 /* Sleeps while *word == expected, for at most timeout_ns (< 0: no limit), with host signals
  * for the guest deliverable during the sleep (so one interrupts it). Returns 0 (woken, or the

@@ -309,3 +309,15 @@ int plat_itimer_get(int which, i64 cur[4])
 {
     return (int)hsys2(HNR_getitimer, which, (long)cur);
 }
+
+int plat_usage(struct plat_usage *u)
+{
+    i64 ru[18];
+    int r = (int)hsys2(HNR_getrusage, 0 /* RUSAGE_SELF */, (long)ru);
+    if (r)
+        return r;
+    u->user_us = ru[0] * 1000000 + ru[1];
+    u->sys_us = ru[2] * 1000000 + ru[3];
+    u->maxrss_kb = ru[4];
+    return 0;
+}

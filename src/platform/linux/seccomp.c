@@ -61,7 +61,7 @@ static const struct allow allowlist[] = {
     {HNR_mkdirat, "mkdirat", {0}},
     {HNR_unlinkat, "unlinkat", {0}},
     {HNR_symlinkat, "symlinkat", {0}},
-    {HNR_linkat, "linkat", {1, 1, {0}}}, /* flags == 0: no AT_EMPTY_PATH/AT_SYMLINK_FOLLOW */
+    {HNR_linkat, "linkat", {4, 1, {0}}}, /* flags == 0: no AT_EMPTY_PATH/AT_SYMLINK_FOLLOW */
     {HNR_renameat2, "renameat2", {0}},
     {HNR_fchmodat2, "fchmodat2", {3, 1, {H_AT_EMPTY_PATH}}},
     {HNR_fchownat, "fchownat", {4, 1, {H_AT_EMPTY_PATH}}},
@@ -86,6 +86,7 @@ static const struct allow allowlist[] = {
     {HNR_futex, "futex", {1, 2, {128, 129}}}, /* FUTEX_WAIT/WAKE_PRIVATE only */
     {HNR_setitimer, "setitimer", {0, 3, {0, 1, 2}}},
     {HNR_getitimer, "getitimer", {0, 3, {0, 1, 2}}},
+    {HNR_getrusage, "getrusage", {0, 1, {0}}}, /* RUSAGE_SELF only */
     {HNR_clock_gettime, "clock_gettime", {0}},
     {HNR_clock_getres, "clock_getres", {0}},
     {HNR_getrandom, "getrandom", {0}},
