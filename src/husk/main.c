@@ -268,7 +268,10 @@ static int build_fs(const struct options *o, struct plat_tree *trees, int *ntree
         err = hostfs_new(host_root, false, &lower);
         if (err)
             die(1, "cannot open root %s: %s", host_root, errstr(err));
-        trees[nt++] = (struct plat_tree){host_root, false};
+        /* The host's own /proc, /sys and /dev stay out of the sandbox: not shown by the VFS
+         * (masked below) and not granted by Landlock. */
+        static const char *const host_only[] = {"proc", "sys", "dev", NULL};
+        trees[nt++] = (struct plat_tree){host_root, false, o->root ? NULL : host_only};
         root = overlay_new(lower);
     }
     if (!root)
@@ -277,6 +280,8 @@ static int build_fs(const struct options *o, struct plat_tree *trees, int *ntree
     if (!none) {
         mount_or_die("/dev", devfs_new(), 0, "devfs");
         mount_or_die("/tmp", tmpfs_new(01777), 0, "tmpfs");
+        mount_or_die("/proc", tmpfs_new(0555), MNT_RDONLY, "an empty /proc");
+        mount_or_die("/sys", tmpfs_new(0555), MNT_RDONLY, "an empty /sys");
     }
     for (int i = 0; i < o->nmounts; i++) {
         const struct mount_opt *m = &o->mounts[i];
@@ -289,7 +294,7 @@ static int build_fs(const struct options *o, struct plat_tree *trees, int *ntree
             err = hostfs_new(m->host, m->writable, &v);
             if (err)
                 die(1, "cannot open %s: %s", m->host, errstr(err));
-            trees[nt++] = (struct plat_tree){m->host, m->writable};
+            trees[nt++] = (struct plat_tree){m->host, m->writable, NULL};
         }
         /* Normalize the guest path: no trailing or doubled slashes. */
         char *g = kmalloc(strlen(m->guest) + 1);

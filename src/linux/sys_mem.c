@@ -200,12 +200,12 @@ long sys_madvise(uptr addr, size_t len, int advice)
     switch (advice) {
     case MADV_DONTNEED:
     case MADV_FREE:
-        /* Both change what the guest reads afterwards (zeroes), so the host must act. */
-        return plat_mem_advise(addr, alen, advice);
+        /* Both change what the guest reads afterwards (zeroes): the host must act. */
     case 0: case 1: case 2: case 3: /* NORMAL RANDOM SEQUENTIAL WILLNEED */
     case 10: case 11: case 12: case 13: /* DONTFORK DOFORK MERGEABLE UNMERGEABLE */
     case 14: case 15: case 16: case 17: case 18: case 19: case 20: case 21:
-        return 0; /* hints: correct to ignore */
+        /* The host checks the range too (ENOMEM for unmapped pages, as the guest expects). */
+        return plat_mem_advise(addr, alen, advice);
     case MADV_REMOVE:
         return -EOPNOTSUPP;
     }

@@ -516,3 +516,32 @@ long sys_setpriority(int which, int who, int prio)
         return -ESRCH;
     return prio < 0 && cproc()->euid != 0 ? -EACCES : 0;
 }
+
+/* Waiting for children: a process of this sandbox has none yet (fork comes with the processes
+ * work), so after checking the arguments the answer is Linux's for a childless caller. */
+#define WNOHANG 1
+#define WUNTRACED 2
+#define WEXITED 4
+#define WCONTINUED 8
+#define WNOWAIT 0x01000000
+#define WALL_FLAGS 0xe0000000 /* __WNOTHREAD __WALL __WCLONE */
+
+long sys_wait4(int pid, uptr status, int options, uptr rusage)
+{
+    (void)pid, (void)status, (void)rusage;
+    if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | (int)WALL_FLAGS))
+        return -EINVAL;
+    return -ECHILD;
+}
+
+long sys_waitid(int which, int id, uptr info, int options, uptr rusage)
+{
+    (void)id, (void)info, (void)rusage;
+    if (which < 0 || which > 3) /* P_ALL P_PID P_PGID P_PIDFD */
+        return -EINVAL;
+    if (options & ~(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | (int)WALL_FLAGS))
+        return -EINVAL;
+    if (!(options & (WEXITED | WUNTRACED | WCONTINUED)))
+        return -EINVAL;
+    return -ECHILD;
+}

@@ -74,6 +74,10 @@ _Noreturn void plat_exit(int status);
 struct plat_tree {
     const char *host_path;
     bool writable;
+    /* NULL, or names of entries directly beneath host_path to leave out of the grant (for the
+     * host's / as the default root: proc, sys and dev expose the host's processes and
+     * devices). The tree itself then may only be listed, and each other entry is granted. */
+    const char *const *exclude;
 };
 int plat_seal(const struct plat_tree *trees, int ntrees);
 

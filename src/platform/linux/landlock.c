@@ -38,6 +38,71 @@ struct path_beneath_attr {
 
 #define LL_READ (LL_EXECUTE | LL_READ_FILE | LL_READ_DIR)
 
+static int add_rule(long rs, long fd, u64 allowed, u64 all)
+{
+    struct h_stat st;
+    int r = (int)hsys2(HNR_fstat, fd, (long)&st);
+    if (r)
+        return r;
+    /* A rule on a single file may carry file rights only. */
+    if ((st.mode & 0170000) != 0040000)
+        allowed &= LL_EXECUTE | LL_WRITE_FILE | LL_READ_FILE | LL_TRUNCATE | LL_IOCTL_DEV;
+    struct path_beneath_attr pb = {.allowed_access = allowed & all, .parent_fd = (i32)fd};
+    return (int)hsys4(HNR_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, (long)&pb, 0);
+}
+
+struct hdirent {
+    u64 ino;
+    i64 off;
+    u16 reclen;
+    u8 type;
+    char name[];
+};
+
+static bool excluded(const char *name, const char *const *ex)
+{
+    for (; *ex; ex++)
+        if (!strcmp(name, *ex))
+            return true;
+    return false;
+}
+
+/* A tree with exclusions: list-only on the tree, full grant on each entry but the excluded,
+ * and on none that is (or resolves to) an excluded directory. */
+static int add_tree_except(long rs, const struct plat_tree *t, u64 allowed, u64 all)
+{
+    long dfd = hsys4(HNR_openat, H_AT_FDCWD, (long)t->host_path, H_O_DIRECTORY | H_O_CLOEXEC, 0);
+    if (dfd < 0)
+        return (int)dfd;
+    int r = add_rule(rs, dfd, LL_READ_DIR, all);
+    struct h_stat ex_st[8];
+    int nex = 0;
+    for (const char *const *e = t->exclude; *e && nex < 8; e++)
+        if (!hsys4(HNR_newfstatat, dfd, (long)*e, (long)&ex_st[nex], 0))
+            nex++;
+    char buf[4096];
+    for (long n; !r && (n = hsys3(HNR_getdents64, dfd, (long)buf, sizeof(buf))) > 0;) {
+        for (long off = 0; off < n && !r;) {
+            struct hdirent *d = (struct hdirent *)(buf + off);
+            off += d->reclen;
+            if (!strcmp(d->name, ".") || !strcmp(d->name, "..") || excluded(d->name, t->exclude))
+                continue;
+            long fd = hsys4(HNR_openat, dfd, (long)d->name, H_O_PATH | H_O_CLOEXEC, 0);
+            if (fd < 0)
+                continue; /* a dangling top-level link: nothing to grant */
+            struct h_stat st;
+            bool skip = hsys2(HNR_fstat, fd, (long)&st) != 0;
+            for (int i = 0; i < nex && !skip; i++)
+                skip = st.dev == ex_st[i].dev && st.ino == ex_st[i].ino;
+            if (!skip)
+                r = add_rule(rs, fd, allowed, all);
+            hsys1(HNR_close, fd);
+        }
+    }
+    hsys1(HNR_close, dfd);
+    return r;
+}
+
 int landlock_install(const struct plat_tree *trees, int ntrees)
 {
     long abi = hsys3(HNR_landlock_create_ruleset, 0, 0, LANDLOCK_CREATE_RULESET_VERSION);
@@ -61,22 +126,18 @@ int landlock_install(const struct plat_tree *trees, int ntrees)
         return (int)rs;
     int r = 0;
     for (int i = 0; i < ntrees && !r; i++) {
+        u64 allowed = trees[i].writable ? all : LL_READ;
+        if (trees[i].exclude) {
+            r = add_tree_except(rs, &trees[i], allowed, all);
+            continue;
+        }
         long fd = hsys4(HNR_openat, H_AT_FDCWD, (long)trees[i].host_path, H_O_PATH | H_O_CLOEXEC,
                         0);
         if (fd < 0) {
             r = (int)fd;
             break;
         }
-        struct h_stat st;
-        r = (int)hsys2(HNR_fstat, fd, (long)&st);
-        bool dir = !r && (st.mode & 0170000) == 0040000;
-        /* A rule on a single file may carry file rights only. */
-        u64 allowed = trees[i].writable ? all : LL_READ;
-        if (!dir)
-            allowed &= LL_EXECUTE | LL_WRITE_FILE | LL_READ_FILE | LL_TRUNCATE | LL_IOCTL_DEV;
-        struct path_beneath_attr pb = {.allowed_access = allowed, .parent_fd = (i32)fd};
-        if (!r)
-            r = (int)hsys4(HNR_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, (long)&pb, 0);
+        r = add_rule(rs, fd, allowed, all);
         hsys1(HNR_close, fd);
     }
     if (!r)
