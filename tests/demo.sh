@@ -17,7 +17,8 @@ step() {
 echo "husk demo: unmodified Linux programs, their system calls served by husk's library OS"
 echo "behind a seccomp+Landlock keyhole of $($HUSK debug keyhole | wc -l) host system calls."
 if [ -x /bin/busybox ]; then
-    step "$HUSK" run -- /bin/busybox sh -c 'echo hello from busybox sh inside husk; uname -s -m'
+    step "$HUSK" run -- /bin/busybox sh -c 'echo hello from busybox sh inside husk'
+    step "$HUSK" run -- /bin/busybox uname -s -m
 fi
 step "$HUSK" run -- /bin/ls -l /etc/hostname /bin/ls
 echo "a file on the host" > "$work/note.txt"
@@ -25,7 +26,8 @@ step "$HUSK" run --rw "$work:/work" -- /bin/ls -l /work
 echo
 echo "A write to the host's /etc/passwd succeeds inside the sandbox (in-memory layer) ..."
 if [ -x /bin/busybox ]; then
-    step "$HUSK" run -- /bin/busybox sh -c 'echo "intruder::0:0::/:/bin/sh" >> /etc/passwd; tail -n 1 /etc/passwd'
+    step "$HUSK" run -- /bin/busybox sh -c 'echo "intruder::0:0::/:/bin/sh" >> /etc/passwd
+        while read -r line; do last=$line; done < /etc/passwd; echo "last line inside: $last"'
 fi
 echo "... and the host file is untouched:"
 step tail -n 1 /etc/passwd
