@@ -4,7 +4,7 @@
 /* Every block, small or large, is preceded by this 16-byte header, which keeps payloads
  * 16-byte aligned and lets kfree and krealloc find the size. check binds the header to its
  * address, its info and its state, so that a double free, a free of a pointer kmalloc never
- * returned, or a header overwritten by an overflow is caught instead of corrupting the heap. */
+ * returned, or a header overwritten by an overflow is caught instead of corrupting the heap-> */
 struct blk_hdr {
     u64 check;
     u64 info; /* small: class index (< NCLASS); large: bytes of the whole region */
@@ -31,13 +31,17 @@ struct size_class {
     size_t bump_left;
 };
 
-static struct {
+struct heap_state {
     spinlock_t lock;
     struct size_class cls[NCLASS];
     page_alloc_fn page_alloc;
     page_free_fn page_free;
     size_t in_use; /* atomic: large blocks are counted outside the lock */
-} heap;
+};
+
+/* The state lives in the provider's own first pages, so that when the provider hands out
+ * memory shared between processes, the heap's bookkeeping is shared with it. */
+static struct heap_state *heap;
 
 static u64 hdr_check(const struct blk_hdr *h, u64 magic)
 {
@@ -64,36 +68,40 @@ static size_t blk_usable(const struct blk_hdr *h)
 
 void kmem_init(page_alloc_fn alloc, page_free_fn free)
 {
-    heap.page_alloc = alloc;
-    heap.page_free = free;
+    heap = alloc(ALIGN_UP(sizeof(*heap), PAGE_SIZE));
+    if (!heap)
+        panic("kmem_init: no memory for the heap's state");
+    memset(heap, 0, sizeof(*heap));
+    heap->page_alloc = alloc;
+    heap->page_free = free;
 }
 
 static void *alloc_small(unsigned c)
 {
-    struct size_class *sc = &heap.cls[c];
+    struct size_class *sc = &heap->cls[c];
     size_t slot = HDR + class_size(c);
     struct blk_hdr *h;
 
-    spin_lock(&heap.lock);
+    spin_lock(&heap->lock);
     if (sc->free) {
         h = (struct blk_hdr *)sc->free - 1;
         if (h->check != hdr_check(h, MAGIC_FREE) || h->info != c) {
-            spin_unlock(&heap.lock);
+            spin_unlock(&heap->lock);
             panic("kmalloc: free list of class %u corrupted at %p", c, (void *)h);
         }
         sc->free = sc->free->next;
     } else {
         if (sc->bump_left < slot) {
             /* Not under the lock: the provider may be slow (a host call) or use locks. */
-            spin_unlock(&heap.lock);
-            char *chunk = heap.page_alloc ? heap.page_alloc(CHUNK_SIZE) : NULL;
+            spin_unlock(&heap->lock);
+            char *chunk = heap->page_alloc ? heap->page_alloc(CHUNK_SIZE) : NULL;
             if (!chunk)
                 return NULL;
-            spin_lock(&heap.lock);
+            spin_lock(&heap->lock);
             if (sc->bump_left >= slot) {
                 /* Another thread refilled the class meanwhile; give this chunk back. */
-                spin_unlock(&heap.lock);
-                heap.page_free(chunk, CHUNK_SIZE);
+                spin_unlock(&heap->lock);
+                heap->page_free(chunk, CHUNK_SIZE);
                 return alloc_small(c);
             }
             sc->bump = chunk;
@@ -105,23 +113,23 @@ static void *alloc_small(unsigned c)
         h->info = c;
     }
     h->check = hdr_check(h, MAGIC_LIVE);
-    __atomic_add_fetch(&heap.in_use, class_size(c), __ATOMIC_RELAXED);
-    spin_unlock(&heap.lock);
+    __atomic_add_fetch(&heap->in_use, class_size(c), __ATOMIC_RELAXED);
+    spin_unlock(&heap->lock);
     return h + 1;
 }
 
 static void *alloc_large(size_t n)
 {
-    if (n > (size_t)-1 - HDR - PAGE_SIZE || !heap.page_alloc)
+    if (n > (size_t)-1 - HDR - PAGE_SIZE || !heap->page_alloc)
         return NULL;
     size_t bytes = ALIGN_UP(n + HDR, PAGE_SIZE);
     /* The provider hands out whole pages, so the payload after the header is 16-aligned. */
-    struct blk_hdr *h = heap.page_alloc(bytes);
+    struct blk_hdr *h = heap->page_alloc(bytes);
     if (!h)
         return NULL;
     h->info = bytes;
     h->check = hdr_check(h, MAGIC_LIVE);
-    __atomic_add_fetch(&heap.in_use, bytes - HDR, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&heap->in_use, bytes - HDR, __ATOMIC_RELAXED);
     return h + 1;
 }
 
@@ -161,24 +169,24 @@ void kfree(void *p)
             bad_block("kfree", p);
         size_t bytes = h->info;
         h->check = 0;
-        __atomic_sub_fetch(&heap.in_use, bytes - HDR, __ATOMIC_RELAXED);
-        heap.page_free(h, bytes);
+        __atomic_sub_fetch(&heap->in_use, bytes - HDR, __ATOMIC_RELAXED);
+        heap->page_free(h, bytes);
         return;
     }
     /* Checked and marked free under the lock, so that of two racing frees of one block only
      * one can pass the check. */
-    spin_lock(&heap.lock);
+    spin_lock(&heap->lock);
     if (!is_live(h)) {
-        spin_unlock(&heap.lock);
+        spin_unlock(&heap->lock);
         bad_block("kfree", p);
     }
     unsigned c = (unsigned)h->info;
     struct free_blk *f = p;
     h->check = hdr_check(h, MAGIC_FREE);
-    f->next = heap.cls[c].free;
-    heap.cls[c].free = f;
-    __atomic_sub_fetch(&heap.in_use, class_size(c), __ATOMIC_RELAXED);
-    spin_unlock(&heap.lock);
+    f->next = heap->cls[c].free;
+    heap->cls[c].free = f;
+    __atomic_sub_fetch(&heap->in_use, class_size(c), __ATOMIC_RELAXED);
+    spin_unlock(&heap->lock);
 }
 
 /* Whether a live block would have been given for a request of n bytes as well. */
@@ -209,5 +217,5 @@ void *krealloc(void *p, size_t n)
 
 size_t kmem_in_use(void)
 {
-    return __atomic_load_n(&heap.in_use, __ATOMIC_RELAXED);
+    return __atomic_load_n(&heap->in_use, __ATOMIC_RELAXED);
 }

@@ -40,3 +40,4 @@ $(UNIT_DIR)/test_lib: tests/unit/test_lib.c $(UNIT_LIB_OBJS) $(UNIT_LIB_DEPS)
 .DEFAULT_GOAL := $(UNIT_SAVED_GOAL)
 
 include tests/unit/tmpfs.frag
+include tests/unit/overlay.frag

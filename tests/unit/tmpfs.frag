@@ -14,8 +14,9 @@ UNIT_TMPFS_SAVED_GOAL := $(.DEFAULT_GOAL)
 
 .PHONY: unit-tmpfs
 unit-tests: unit-tmpfs
-unit-tmpfs: $(UNIT_DIR)/test_tmpfs $(UNIT_TMPFS_FREESTANDING_OBJS)
+unit-tmpfs: $(UNIT_DIR)/test_tmpfs $(UNIT_DIR)/test_tmpfs_hostheap $(UNIT_TMPFS_FREESTANDING_OBJS)
 	$(UNIT_DIR)/test_tmpfs
+	$(UNIT_DIR)/test_tmpfs_hostheap
 
 $(UNIT_TMPFS_FREESTANDING_OBJS): $(UNIT_DIR)/freestanding/kernel/%.o: src/kernel/%.c $(UNIT_TMPFS_DEPS)
 	@mkdir -p $(@D)
@@ -30,5 +31,12 @@ $(UNIT_DIR)/test_tmpfs: tests/unit/test_tmpfs.c $(UNIT_TMPFS_OBJS) $(UNIT_LIB_OB
 	@mkdir -p $(@D)
 	$(UNIT_CC) $(UNIT_CFLAGS) -pthread tests/unit/test_tmpfs.c $(UNIT_TMPFS_OBJS) $(UNIT_LIB_OBJS) \
 		-o $@
+
+# The same test on the host's malloc instead of alloc.c, so that ASan checks tmpfs's own objects.
+$(UNIT_DIR)/test_tmpfs_hostheap: tests/unit/test_tmpfs.c $(UNIT_TMPFS_OBJS) $(UNIT_LIB_OBJS) \
+		$(UNIT_TMPFS_DEPS)
+	@mkdir -p $(@D)
+	$(UNIT_CC) $(UNIT_CFLAGS) -DTEST_HOST_HEAP -pthread tests/unit/test_tmpfs.c $(UNIT_TMPFS_OBJS) \
+		$(filter-out %/alloc.o,$(UNIT_LIB_OBJS)) -o $@
 
 .DEFAULT_GOAL := $(UNIT_TMPFS_SAVED_GOAL)
