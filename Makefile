@@ -39,6 +39,7 @@ include tests/unit/Makefile.frag
 test: all
 	@sh tests/deps.sh
 	@$(MAKE) --no-print-directory unit-tests
+	@python3 tests/check_docs.py --husk $(BUILD)/husk
 	@python3 tests/run.py --husk $(BUILD)/husk --build $(BUILD)/tests
 
 demo: all

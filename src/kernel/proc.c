@@ -33,6 +33,8 @@ static void default_rlimits(struct proc *p)
     p->rlim[14][0] = p->rlim[14][1] = 0;  /* RLIMIT_RTPRIO */
 }
 
+int proc_register_init(struct proc *p); /* ptable.c */
+
 int proc_create_init(struct proc **pp, struct thread **tp)
 {
     struct proc *p = kzalloc(sizeof(*p));
@@ -54,10 +56,15 @@ int proc_create_init(struct proc **pp, struct thread **tp)
     list_init(&p->sigpending.rtq);
     list_init(&t->sigpending.rtq);
     p->threads = t;
+    p->state = PROC_RUNNING;
     t->self = t;
     t->tid = 1;
     t->proc = p;
     t->in_syscall = -1;
+    t->host_pid = t->host_tid = plat_host_tid();
+    int err = proc_register_init(p);
+    if (err)
+        return err;
     *pp = p;
     *tp = t;
     return 0;

@@ -71,8 +71,21 @@ struct mm {
 };
 
 /* ---- processes and threads ---- */
+enum proc_state { PROC_RUNNING, PROC_STOPPED, PROC_ZOMBIE };
+
 struct proc {
     i32 pid, ppid, pgid, sid;
+    struct proc *parent;
+    struct list children; /* struct proc.sibling */
+    struct list sibling;
+    struct list all;      /* the sandbox's process table */
+    enum proc_state state;
+    int wstatus;          /* wait status once a zombie (or the stop/continue to report) */
+    bool report_stop, report_cont;
+    int stop_sig;
+    struct waitq *child_wq; /* wait4/waitid sleep here; children's changes wake it */
+    struct thread *vfork_parent; /* a vfork child runs in its parent's host process */
+    void *vfork_save;            /* the suspended parent's registers (shim-owned layout) */
     u32 uid, euid, suid, gid, egid, sgid;
     u32 ngroups;
     u32 groups[32];
@@ -107,6 +120,7 @@ struct thread {
     uptr robust_list;
     u64 robust_len;
     uptr fs_base;
+    i32 host_pid, host_tid; /* the host process and thread that run this thread */
     u32 wake_seq;   /* bumped to wake the thread from a wait (wait.h) */
     u32 sleeping;   /* set while the thread sleeps in the host */
     int in_syscall; /* syscall number being served, -1 when in guest code */
@@ -128,8 +142,56 @@ void fsctx_set(struct vfs_start *dst, struct vnode *dir, struct mount *mnt, cons
 #define RLIMIT_NLIMITS 16
 #define RLIM_INFINITY (~0ULL)
 
-/* Creates the first process of the sandbox and its thread. */
+/* Creates the first process of the sandbox and its thread (pid 1, the sandbox's init). */
 int proc_create_init(struct proc **pp, struct thread **tp);
+/* Creates a child of p (fork): ids, credentials, limits, dispositions, root, cwd and a copy of
+ * the descriptor table (sharing the open file descriptions); its thread copies t's mask,
+ * alternate stack and TLS base. It is in the process table, running, with no host process
+ * yet. proc_fork_cancel undoes it if the host fork fails. */
+int proc_fork(struct proc *p, struct thread *t, struct proc **cp, struct thread **ct);
+void proc_fork_cancel(struct proc *c);
+/* Ends process p with wait status wstatus: closes its descriptors, hands its children to init,
+ * makes it a zombie (or reaps it at once if its parent does not wait), tells the parent.
+ * Returns true when p is the sandbox's first process (then the sandbox ends). */
+bool proc_exit_core(struct proc *p, int wstatus);
+/* Kills every process of the sandbox but the caller's (teardown). */
+void proc_kill_all_others(struct proc *self);
+struct proc *proc_find(i32 pid);
+/* Waits for a child matching (idtype, id): P_ALL 0, P_PID 1, P_PGID 2. Fills the child's pid,
+ * wait status and siginfo code; returns the pid, 0 (WNOHANG, nothing yet), or an errno. */
+struct wait_result {
+    i32 pid;
+    u32 uid;
+    int wstatus, code, status;
+};
+long proc_wait(struct proc *p, int idtype, i32 id, int options, struct wait_result *wr);
+/* Sends a signal to the process pid (> 0), the group -pid (< -1), the caller's group (0) or
+ * every process but init and the caller (-1), as kill(2) defines. */
+int proc_kill(struct proc *from, i32 pid, const struct ksiginfo *info);
+/* Sends to one thread by tid (tgid 0: any process). */
+int thread_kill(i32 tgid, i32 tid, const struct ksiginfo *info);
+/* Job control: a stop signal's default action stops p; SIGCONT resumes it. */
+void proc_stop(struct proc *p, int sig);
+struct proc *proc_init(void);
+int proc_setpgid(struct proc *self, i32 pid, i32 pgid);
+int proc_getpgid(i32 pid, bool sid);
+/* Interrupts t so that it notices new pending signals: wakes it if it sleeps, and rings its
+ * doorbell if it runs (in another host thread). */
+void thread_interrupt(struct thread *t);
+
+#define P_ALL 0
+#define P_PID 1
+#define P_PGID 2
+#define WNOHANG 1
+#define WUNTRACED 2
+#define WEXITED 4
+#define WCONTINUED 8
+#define WNOWAIT 0x01000000
+#define CLD_EXITED 1
+#define CLD_KILLED 2
+#define CLD_DUMPED 3
+#define CLD_STOPPED 5
+#define CLD_CONTINUED 6
 
 /* Sets a signal pending on a thread (or its process when thread is NULL) and wakes the thread
  * that will take it. Returns -EAGAIN when a real-time signal cannot be queued. */
@@ -140,12 +202,14 @@ bool signal_any_deliverable(struct thread *t);
 /* Takes the lowest pending signal in set, whatever the mask (sigtimedwait, signalfd). */
 int signal_take_from(struct thread *t, u64 set, struct ksiginfo *info);
 
-/* ---- the library OS's private memory ---- */
-/* The arena is one host reservation that holds every library-OS allocation, so the guest's
- * memory calls can be refused when they touch it. */
-int arena_init(size_t size);
+/* ---- the library OS's own memory (arena.c) ---- */
+/* Reserves the shared arena (kernel objects, shared by every process of the sandbox) and the
+ * private arena (per-process: trap stacks). */
+int arena_init(size_t shared_size, size_t private_size);
 bool arena_overlaps(uptr start, size_t len);
-void *arena_pages(size_t bytes);
+void *arena_pages(size_t bytes); /* shared: the kmalloc heap's page provider */
 void arena_free_pages(void *p, size_t bytes);
+void *arena_private(size_t bytes); /* private, never freed (trap stacks) */
+void arena_ranges(uptr r[4]);      /* shared start/end, private start/end */
 
 #endif

@@ -248,3 +248,29 @@ long sys_brk(uptr want)
     mm->brk_cur = want;
     return (long)want;
 }
+
+/* mincore: which pages are resident. The sandbox reports every mapped page resident (what a
+ * program asking before a read or a copy wants to know) and ENOMEM for a range with unmapped
+ * pages, as Linux does; madvise(MADV_NORMAL) is the probe, since it fails on exactly those. */
+long sys_mincore(uptr addr, size_t len, uptr vec)
+{
+    if (addr & (PAGE_SIZE - 1))
+        return -EINVAL;
+    size_t alen = ALIGN_UP(len, PAGE_SIZE);
+    if (!range_ok(addr, alen))
+        return -ENOMEM;
+    if (!alen)
+        return 0;
+    int err = plat_mem_advise(addr, alen, MADV_NORMAL);
+    if (err)
+        return err;
+    u8 ones[256];
+    memset(ones, 1, sizeof(ones));
+    for (size_t done = 0, pages = alen / PAGE_SIZE; done < pages;) {
+        size_t n = MIN(pages - done, sizeof(ones));
+        if (copy_to_guest(vec + done, ones, n))
+            return -EFAULT;
+        done += n;
+    }
+    return 0;
+}

@@ -2,9 +2,9 @@
  * from the sandbox's VFS into the guest address space, and builds the initial stack (argv,
  * envp, auxv) exactly as the Linux kernel's binfmt_elf does, so any libc starts unchanged. */
 #include "loader.h"
+#include "elf_image.h"
 #include "../platform/platform.h"
 
-#define EI_NIDENT 16
 #define ET_EXEC 2
 #define ET_DYN 3
 #define EM_X86_64 62
@@ -14,21 +14,6 @@
 #define PF_X 1
 #define PF_W 2
 #define PF_R 4
-#define MAX_PHNUM 64
-
-struct ehdr {
-    u8 ident[EI_NIDENT];
-    u16 type, machine;
-    u32 version;
-    u64 entry, phoff, shoff;
-    u32 flags;
-    u16 ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct phdr {
-    u32 type, flags;
-    u64 offset, vaddr, paddr, filesz, memsz, align;
-};
 
 /* auxv tags (linux/auxvec.h). */
 enum {
@@ -44,14 +29,7 @@ enum {
 #define STACK_SIZE (8UL << 20)
 #define BRK_RANDOM_SPAN (32UL << 20)
 
-struct image {
-    struct ehdr eh;
-    struct phdr ph[MAX_PHNUM];
-    uptr base;     /* load bias */
-    uptr end;      /* end of the highest segment */
-    uptr phdr_addr;
-    char *interp;  /* kmalloc'd PT_INTERP path, or NULL */
-};
+
 
 static u64 random_u64(void)
 {
@@ -292,19 +270,16 @@ static int build_stack(struct proc *p, const struct exec_args *a, struct image *
     return 0;
 }
 
-static int open_exec(struct proc *p, const char *path, struct file **fp, char **canon)
+static int open_exec(struct proc *p, const struct vfs_start *start, const char *path,
+                     struct file **fp, char **canon)
 {
     struct resolved r;
-    int err = vfs_resolve(&p->root, &p->cwd, path, LOOKUP_FOLLOW, &r);
+    int err = vfs_resolve(&p->root, start ? start : &p->cwd, path, LOOKUP_FOLLOW, &r);
     if (err)
         return err;
     struct vattr a;
     err = vfs_getattr(r.vnode, &a);
-    if (!err && S_ISDIR(a.mode))
-        err = -EACCES;
-    if (!err && !S_ISREG(a.mode))
-        err = -EACCES;
-    if (!err && !(a.mode & 0111))
+    if (!err && (!S_ISREG(a.mode) || !(a.mode & 0111)))
         err = -EACCES;
     if (!err)
         err = vfs_open_vnode(&r, O_RDONLY, fp);
@@ -314,59 +289,172 @@ static int open_exec(struct proc *p, const char *path, struct file **fp, char **
     return err;
 }
 
-int elf_exec(struct proc *p, const struct exec_args *a, struct exec_result *out)
+#define BINPRM_BUF 256
+#define MAX_SCRIPT_DEPTH 4 /* Linux's BINPRM_MAX_RECURSION */
+
+void exec_prep_release(struct exec_prep *e)
 {
-    struct image *exe = kzalloc(sizeof(*exe)), *interp = NULL;
-    struct file *f = NULL, *fi = NULL;
-    char *canon = NULL;
-    int err = exe ? open_exec(p, a->filename, &f, &canon) : -ENOMEM;
-    if (err)
-        goto out;
-    err = read_headers(f, exe);
+    if (e->exe)
+        kfree(e->exe->interp);
+    kfree(e->exe);
+    kfree(e->interp);
+    file_put(e->f);
+    file_put(e->fi);
+    kfree(e->canon);
+    for (int i = 0; i < e->nextra; i++)
+        kfree(e->extra[i]);
+    memset(e, 0, sizeof(*e));
+}
+
+/* Parses "#!interp [arg]" from the first line; Linux passes everything after the interpreter's
+ * name, trimmed, as one argument. */
+static int parse_shebang(char *buf, size_t n, char **interp, char **arg)
+{
+    char *end = memchr(buf, '\n', n);
+    if (!end)
+        end = buf + n; /* a first line longer than the buffer is cut, as Linux does */
+    *end = 0;
+    char *s = buf + 2;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (!*s)
+        return -ENOEXEC;
+    char *e = s;
+    while (*e && *e != ' ' && *e != '\t')
+        e++;
+    char *rest = e;
+    if (*rest)
+        *rest++ = 0;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    char *rend = rest + strlen(rest);
+    while (rend > rest && (rend[-1] == ' ' || rend[-1] == '\t' || rend[-1] == '\r'))
+        *--rend = 0;
+    *interp = strdup(s);
+    *arg = *rest ? strdup(rest) : NULL;
+    return *interp ? 0 : -ENOMEM;
+}
+
+int exec_prepare(struct proc *p, const struct vfs_start *start, const char *filename,
+                 struct exec_prep *e)
+{
+    memset(e, 0, sizeof(*e));
+    const char *path = filename;
+    int err;
+    for (int depth = 0;; depth++) {
+        err = open_exec(p, depth ? NULL : start, path, &e->f, depth ? NULL : &e->canon);
+        if (err)
+            goto fail;
+        char buf[BINPRM_BUF];
+        long n = read_at(e->f, buf, sizeof(buf) - 1, 0);
+        if (n < 0) {
+            err = (int)n;
+            goto fail;
+        }
+        if (n < 2 || buf[0] != '#' || buf[1] != '!')
+            break;
+        if (depth >= MAX_SCRIPT_DEPTH) {
+            err = -ELOOP;
+            goto fail;
+        }
+        buf[n] = 0;
+        char *interp, *arg;
+        err = parse_shebang(buf, (size_t)n, &interp, &arg);
+        if (err)
+            goto fail;
+        /* argv becomes: interp [arg] script-path original-argv[1..] */
+        if (e->nextra + 2 > (int)ARRAY_SIZE(e->extra)) {
+            kfree(interp);
+            kfree(arg);
+            err = -ELOOP;
+            goto fail;
+        }
+        char *script = strdup(path);
+        memmove(e->extra + (arg ? 3 : 2), e->extra, (size_t)e->nextra * sizeof(char *));
+        e->extra[0] = interp;
+        if (arg)
+            e->extra[1] = arg;
+        e->extra[arg ? 2 : 1] = script;
+        e->nextra += arg ? 3 : 2;
+        e->drop_argv0 = true;
+        file_put(e->f);
+        e->f = NULL;
+        path = interp;
+    }
+    e->exe = kzalloc(sizeof(*e->exe));
+    err = e->exe ? read_headers(e->f, e->exe) : -ENOMEM;
     if (!err)
-        err = read_interp(f, exe);
+        err = read_interp(e->f, e->exe);
     if (err)
-        goto out;
-    if (exe->interp) {
-        interp = kzalloc(sizeof(*interp));
-        err = interp ? open_exec(p, exe->interp, &fi, NULL) : -ENOMEM;
-        if (err == -EACCES)
+        goto fail;
+    if (e->exe->interp) {
+        e->interp = kzalloc(sizeof(*e->interp));
+        err = e->interp ? open_exec(p, NULL, e->exe->interp, &e->fi, NULL) : -ENOMEM;
+        if (err == -EACCES || err == -ENOEXEC)
             err = -ELIBBAD;
         if (!err)
-            err = read_headers(fi, interp);
-        if (!err && interp->eh.type != ET_DYN)
+            err = read_headers(e->fi, e->interp);
+        if (!err && e->interp->eh.type != ET_DYN)
             err = -ELIBBAD;
         if (err)
-            goto out;
+            goto fail;
     }
-    err = map_image(f, exe, true);
-    if (!err && interp)
-        err = map_image(fi, interp, false);
+    return 0;
+fail:
+    exec_prep_release(e);
+    return err;
+}
+
+int exec_commit(struct proc *p, struct exec_prep *e, const struct exec_args *a,
+                struct exec_result *out)
+{
+    int err = map_image(e->f, e->exe, true);
+    if (!err && e->interp)
+        err = map_image(e->fi, e->interp, false);
     if (err)
-        goto out;
+        return err;
     /* The heap starts a random distance past the program's end. */
-    uptr brk = ALIGN_UP(exe->end, PAGE_SIZE) + ALIGN_DOWN(random_u64() % BRK_RANDOM_SPAN,
-                                                          PAGE_SIZE);
+    uptr brk = ALIGN_UP(e->exe->end, PAGE_SIZE) +
+               ALIGN_DOWN(random_u64() % BRK_RANDOM_SPAN, PAGE_SIZE);
     p->mm.brk_start = p->mm.brk_cur = p->mm.brk_mapped = brk;
-    p->mm.exe_base = exe->base;
-    p->mm.interp_base = interp ? interp->base : 0;
-    p->mm.entry = exe->base + exe->eh.entry;
-    err = build_stack(p, a, exe, interp, out);
+    p->mm.exe_base = e->exe->base;
+    p->mm.interp_base = e->interp ? e->interp->base : 0;
+    p->mm.entry = e->exe->base + e->exe->eh.entry;
+    /* A script's interpreter sees the script in its arguments. */
+    struct exec_args full = *a;
+    char **argv = NULL;
+    if (e->nextra) {
+        int skip = (e->drop_argv0 && a->argc) ? 1 : 0;
+        argv = kmalloc((size_t)(e->nextra + a->argc + 1) * sizeof(char *));
+        if (!argv)
+            return -ENOMEM;
+        memcpy(argv, e->extra, (size_t)e->nextra * sizeof(char *));
+        memcpy(argv + e->nextra, a->argv + skip, (size_t)(a->argc - skip) * sizeof(char *));
+        full.argc = e->nextra + a->argc - skip;
+        argv[full.argc] = NULL;
+        full.argv = argv;
+    }
+    err = build_stack(p, &full, e->exe, e->interp, out);
+    kfree(argv);
     if (err)
-        goto out;
-    out->entry = interp ? interp->base + interp->eh.entry : exe->base + exe->eh.entry;
+        return err;
+    out->entry = e->interp ? e->interp->base + e->interp->eh.entry
+                           : e->exe->base + e->exe->eh.entry;
     kfree(p->exe_path);
-    p->exe_path = canon;
-    canon = NULL;
+    p->exe_path = e->canon;
+    e->canon = NULL;
     const char *base = strrchr(a->filename, '/');
     strlcpy(p->comm, base ? base + 1 : a->filename, sizeof(p->comm));
-out:
-    if (exe)
-        kfree(exe->interp);
-    kfree(exe);
-    kfree(interp);
-    kfree(canon);
-    file_put(f);
-    file_put(fi);
+    return 0;
+}
+
+int elf_exec(struct proc *p, const struct exec_args *a, struct exec_result *out)
+{
+    struct exec_prep e;
+    int err = exec_prepare(p, NULL, a->filename, &e);
+    if (err)
+        return err;
+    err = exec_commit(p, &e, a, out);
+    exec_prep_release(&e);
     return err;
 }

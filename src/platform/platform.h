@@ -221,12 +221,36 @@ struct plat_usage {
 };
 int plat_usage(struct plat_usage *u);
 
+/* ---- Processes ---------------------------------------------------------------------------
+ * Each guest process is one host process. They share the host descriptor table (so host file
+ * handles are valid in all of them) but not their address spaces (copy-on-write), except the
+ * memory mapped with PLAT_MAP_SHARED before the split. */
+
+/* Splits the calling host process in two. In the child the calling thread's pointer (GS) is
+ * set to child_thread_ptr before this returns 0; the parent gets the child's host id (> 0).
+ * Host: clone(CLONE_FILES | SIGCHLD) (filter: exactly those flags, no new stack), arch_prctl,
+ * gettid. */
+long plat_fork(void *child_thread_ptr, i32 *child_host_tid);
+/* The host id of the calling thread. Host: gettid. */
+i32 plat_host_tid(void);
+/* Interrupts a thread of the sandbox that may be running guest code, so that it looks at its
+ * pending signals: a host signal only the platform uses arrives as linux_async_trap with
+ * signo PLAT_DOORBELL. Host: tgkill (filter: that signal only; Landlock scopes the target to
+ * the sandbox). */
+#define PLAT_DOORBELL 64
+int plat_doorbell(i32 host_pid, i32 host_tid);
+/* Ends a host process of the sandbox at once (teardown). Host: kill (filter: SIGKILL only). */
+int plat_kill(i32 host_pid);
+/* Ends the calling thread only. Host: exit. */
+_Noreturn void plat_exit_thread(int status);
+
 /* ---- Waiting ---------------------------------------------------------------------------- */
 /* Sleeps while *word == expected, for at most timeout_ns (< 0: no limit), with host signals
- * for the guest deliverable during the sleep (so one interrupts it). Returns 0 (woken, or the
- * word had changed), -ETIMEDOUT, or -EINTR. Host: rt_sigprocmask, futex(FUTEX_WAIT_PRIVATE). */
+ * for the guest deliverable during the sleep (so one interrupts it). word may be in memory
+ * shared between processes. Returns 0 (woken, or the word had changed), -ETIMEDOUT, or
+ * -EINTR. Host: rt_sigprocmask, futex(FUTEX_WAIT). */
 int plat_wait(u32 *word, u32 expected, i64 timeout_ns);
-/* Wakes the threads sleeping on word. Host: futex(FUTEX_WAKE_PRIVATE). */
+/* Wakes the threads (of any process) sleeping on word. Host: futex(FUTEX_WAKE). */
 void plat_wake(u32 *word);
 
 /* Interval timers of the process (Linux's ITIMER_REAL/VIRTUAL/PROF): their expiry arrives as

@@ -28,6 +28,8 @@ enum {
     HNR_getitimer = 36,
     HNR_setitimer = 38,
     HNR_getpid = 39,
+    HNR_clone = 56,
+    HNR_kill = 62,
     HNR_getrusage = 98,
     HNR_exit = 60,
     HNR_fcntl = 72,

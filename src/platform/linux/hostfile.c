@@ -273,8 +273,10 @@ long plat_random(void *buf, size_t n)
     return hsys3(HNR_getrandom, (long)buf, (long)n, 0);
 }
 
-#define H_FUTEX_WAIT_PRIVATE 128
-#define H_FUTEX_WAKE_PRIVATE 129
+/* Shared (not PRIVATE) futex operations: the word may be in the shared arena and its waiter
+ * in another process. */
+#define H_FUTEX_WAIT 0
+#define H_FUTEX_WAKE 1
 
 /* The forwarded signals are blocked while the library OS runs; a sleep opens them. A signal
  * that lands between the unblock and the futex call has already bumped *word (the core's
@@ -283,7 +285,7 @@ int plat_wait(u32 *word, u32 expected, i64 timeout_ns)
 {
     struct h_timespec ts = {timeout_ns / 1000000000, timeout_ns % 1000000000};
     hsys4(HNR_rt_sigprocmask, H_SIG_UNBLOCK, (long)&host_async_sigs, 0, 8);
-    long r = hsys4(HNR_futex, (long)word, H_FUTEX_WAIT_PRIVATE, expected,
+    long r = hsys4(HNR_futex, (long)word, H_FUTEX_WAIT, expected,
                    timeout_ns < 0 ? 0 : (long)&ts);
     hsys4(HNR_rt_sigprocmask, H_SIG_BLOCK, (long)&host_async_sigs, 0, 8);
     if (r == -110)
@@ -293,7 +295,7 @@ int plat_wait(u32 *word, u32 expected, i64 timeout_ns)
 
 void plat_wake(u32 *word)
 {
-    hsys3(HNR_futex, (long)word, H_FUTEX_WAKE_PRIVATE, 0x7fffffff);
+    hsys3(HNR_futex, (long)word, H_FUTEX_WAKE, 0x7fffffff);
 }
 
 int plat_itimer_set(int which, const i64 newv[4], i64 oldv[4])

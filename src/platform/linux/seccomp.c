@@ -83,7 +83,12 @@ static const struct allow allowlist[] = {
     {HNR_sigaltstack, "sigaltstack", {0}},
     {HNR_arch_prctl, "arch_prctl", {0, 3, {0x1001, 0x1002, 0x1003}}},
     {HNR_ppoll, "ppoll", {0}},
-    {HNR_futex, "futex", {1, 2, {128, 129}}}, /* FUTEX_WAIT/WAKE_PRIVATE only */
+    {HNR_futex, "futex", {1, 2, {0, 1}}}, /* FUTEX_WAIT and FUTEX_WAKE only */
+    {HNR_clone, "clone", {0, 1, {0x400 | 17}}}, /* CLONE_FILES|SIGCHLD: a new process */
+    {HNR_gettid, "gettid", {0}},
+    {HNR_tgkill, "tgkill", {2, 1, {PLAT_DOORBELL}}},
+    {HNR_kill, "kill", {1, 1, {9}}}, /* SIGKILL only: sandbox teardown */
+    {HNR_exit, "exit", {0}},
     {HNR_setitimer, "setitimer", {0, 3, {0, 1, 2}}},
     {HNR_getitimer, "getitimer", {0, 3, {0, 1, 2}}},
     {HNR_getrusage, "getrusage", {0, 1, {0}}}, /* RUSAGE_SELF only */

@@ -38,7 +38,8 @@ enum { SIGHUP = 1, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SI
 
 const u64 host_async_sigs = BIT(SIGHUP) | BIT(SIGINT) | BIT(SIGQUIT) | BIT(SIGUSR1) |
                             BIT(SIGUSR2) | BIT(SIGALRM) | BIT(SIGTERM) | BIT(SIGCONT) |
-                            BIT(SIGTSTP) | BIT(SIGWINCH) | BIT(SIGVTALRM) | BIT(SIGPROF);
+                            BIT(SIGTSTP) | BIT(SIGWINCH) | BIT(SIGVTALRM) | BIT(SIGPROF) |
+                            BIT(PLAT_DOORBELL);
 
 /* FXSAVE software-reserved bytes say how large the XSAVE area really is. */
 #define FP_XSTATE_MAGIC1 0x46505853U
@@ -114,7 +115,7 @@ int trap_install(void)
      * so they are never masked and may nest. */
     for (size_t i = 0; !r && i < ARRAY_SIZE(faults); i++)
         r = set_handler(faults[i], (void *)on_fault, fl | H_SA_NODEFER, host_async_sigs);
-    for (int s = 1; !r && s < 32; s++)
+    for (int s = 1; !r && s <= 64; s++)
         if (host_async_sigs & BIT(s))
             r = set_handler(s, (void *)on_async, fl, host_async_sigs);
     /* A write to a closed host pipe must give EPIPE to the core, not kill husk. */
@@ -122,6 +123,9 @@ int trap_install(void)
                               .restorer = host_sigreturn};
     if (!r)
         r = (int)hsys4(HNR_rt_sigaction, SIGPIPE, (long)&ign, 0, 8);
+    /* Host children are reaped by the host at once: the core keeps guest zombies itself. */
+    if (!r)
+        r = (int)hsys4(HNR_rt_sigaction, 17 /* SIGCHLD */, (long)&ign, 0, 8);
     return r;
 }
 
@@ -151,6 +155,40 @@ uptr plat_get_fs(void)
     uptr v = 0;
     hsys2(HNR_arch_prctl, ARCH_GET_FS, (long)&v);
     return v;
+}
+
+long plat_fork(void *child_thread_ptr, i32 *child_host_tid)
+{
+    long r = hsys5(HNR_clone, 0x400 | 17 /* CLONE_FILES | SIGCHLD */, 0, 0, 0, 0);
+    if (r == 0) {
+        /* The child: its own thread pointer before anything else reads GS. */
+        hsys2(HNR_arch_prctl, ARCH_SET_GS, (long)child_thread_ptr);
+        *child_host_tid = (i32)hsys0(HNR_gettid);
+    } else if (r > 0) {
+        *child_host_tid = (i32)r;
+    }
+    return r;
+}
+
+i32 plat_host_tid(void)
+{
+    return (i32)hsys0(HNR_gettid);
+}
+
+int plat_doorbell(i32 host_pid, i32 host_tid)
+{
+    return (int)hsys3(HNR_tgkill, host_pid, host_tid, PLAT_DOORBELL);
+}
+
+int plat_kill(i32 host_pid)
+{
+    return (int)hsys2(HNR_kill, host_pid, 9);
+}
+
+_Noreturn void plat_exit_thread(int status)
+{
+    for (;;)
+        hsys1(HNR_exit, status);
 }
 
 _Noreturn void guest_jump(uptr rip, uptr rsp);
