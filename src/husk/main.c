@@ -1,6 +1,7 @@
 /* main.c: the `husk` command: parses the command line, builds the sandbox's file system from
  * the declared mounts, seals the keyhole, loads the program and enters it. */
 #include "../kernel/console.h"
+#include "../kernel/futex.h"
 #include "../kernel/task.h"
 #include "../linux/linux.h"
 #include "../loader/loader.h"
@@ -382,6 +383,10 @@ static int cmd_run(int argc, char **argv)
     }
     trace_enabled = o.trace;
 
+    /* Shared tables are made now, before any process can fork. */
+    futex_init();
+    if (vfs_init())
+        die(1, "out of memory");
     struct proc *p;
     struct thread *t;
     if (proc_create_init(&p, &t))

@@ -7,17 +7,19 @@
 
 #define FUTEX_BUCKETS 64
 
-static struct waitq buckets[FUTEX_BUCKETS];
-static bool ready;
+/* In the shared arena (made before the first fork), so that every process sees one table. */
+static struct waitq *buckets;
 
-static struct waitq *bucket(uptr addr)
+static struct waitq *bucket(u64 key)
 {
-    if (!ready) {
+    if (!buckets) {
+        buckets = kzalloc(FUTEX_BUCKETS * sizeof(*buckets));
+        if (!buckets)
+            panic("no memory for the futex table");
         for (int i = 0; i < FUTEX_BUCKETS; i++)
             waitq_init(&buckets[i]);
-        ready = true;
     }
-    return &buckets[(addr >> 2) % FUTEX_BUCKETS];
+    return &buckets[(key >> 2) % FUTEX_BUCKETS];
 }
 
 void futex_init(void)
@@ -25,11 +27,22 @@ void futex_init(void)
     bucket(0);
 }
 
+/* Futex words are told apart by process and address: processes have separate address spaces,
+ * so one address means different words in two of them. (Futexes on memory shared between
+ * processes would key on the shared object instead; no guest memory is shared so far.) */
+static u64 futex_key(uptr addr)
+{
+    return (u64)addr ^ ((u64)(u32)current()->proc->pid << 47);
+}
+
 int futex_wait(uptr addr, u32 val, u32 bitset, i64 timeout_ns)
 {
     struct thread *t = current();
-    struct waitq *q = bucket(addr);
-    struct waiter w = {.key = addr, .bitset = bitset};
+    u64 key = futex_key(addr);
+    struct waitq *q = bucket(key);
+    struct waiter *wp = &t->waiter;
+    wp->key = key;
+    wp->bitset = bitset;
     u32 seq = wait_seq(t);
     u32 cur;
     spin_lock(&q->lock);
@@ -41,24 +54,25 @@ int futex_wait(uptr addr, u32 val, u32 bitset, i64 timeout_ns)
         spin_unlock(&q->lock);
         return -EAGAIN;
     }
-    waitq_add(q, &w, t);
+    waitq_add(q, wp, t);
     spin_unlock(&q->lock);
     for (;;) {
         int r = wait_sleep(t, seq, timeout_ns);
-        if (__atomic_load_n(&w.woken, __ATOMIC_ACQUIRE))
+        if (__atomic_load_n(&wp->woken, __ATOMIC_ACQUIRE))
             return 0;
         if (r) {
-            waitq_del(q, &w);
+            waitq_del(q, wp);
             /* A wake that raced the timeout or signal still counts as a wake. */
-            return w.woken ? 0 : (r == -EINTR ? -EINTR : -ETIMEDOUT);
+            return wp->woken ? 0 : (r == -EINTR ? -EINTR : -ETIMEDOUT);
         }
         seq = wait_seq(t); /* spurious: sleep again */
-        if (__atomic_load_n(&w.woken, __ATOMIC_ACQUIRE))
+        if (__atomic_load_n(&wp->woken, __ATOMIC_ACQUIRE))
             return 0;
     }
 }
 
 int futex_wake(uptr addr, u32 bitset, int n)
 {
-    return waitq_wake_key(bucket(addr), addr, bitset, n);
+    u64 key = futex_key(addr);
+    return waitq_wake_key(bucket(key), key, bitset, n);
 }

@@ -33,13 +33,15 @@ static void pipe_changed(struct pipe *p)
 /* Called with p->lock held and the condition false: queues, unlocks, sleeps. */
 static int pipe_wait(struct pipe *p, u32 seq)
 {
-    struct waiter w = {0};
+    struct thread *t = current();
+    struct waiter *w = &t->waiter;
+    w->key = 0;
     spin_lock(&p->wq.lock);
-    waitq_add(&p->wq, &w, current());
+    waitq_add(&p->wq, w, t);
     spin_unlock(&p->wq.lock);
     spin_unlock(&p->lock);
-    int r = wait_sleep(current(), seq, -1);
-    waitq_del(&p->wq, &w);
+    int r = wait_sleep(t, seq, -1);
+    waitq_del(&p->wq, w);
     return r == -EINTR ? -EINTR : 0;
 }
 

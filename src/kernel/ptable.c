@@ -355,11 +355,16 @@ static void notify_parent(struct proc *c, int code, int status)
     struct proc *par = c->parent;
     if (!par)
         return;
+    /* An exit reports the child's exit signal (SIGCHLD unless clone said otherwise); stops
+     * and continues always report SIGCHLD. */
+    int sig = (code == CLD_EXITED || code == CLD_KILLED || code == CLD_DUMPED) ? c->exit_signal
+                                                                              : SIGCHLD;
     struct ksigaction *sa = &par->sigactions[SIGCHLD - 1];
-    bool send = sa->handler != SIG_IGN && !(code == CLD_STOPPED && (sa->flags & SA_NOCLDSTOP)) &&
+    bool send = sig && !(sig == SIGCHLD && sa->handler == SIG_IGN) &&
+                !(code == CLD_STOPPED && (sa->flags & SA_NOCLDSTOP)) &&
                 !(code == CLD_CONTINUED && (sa->flags & SA_NOCLDSTOP));
     if (send) {
-        struct ksiginfo k = {.signo = SIGCHLD, .code = code, .pid = c->pid, .uid = c->uid,
+        struct ksiginfo k = {.signo = sig, .code = code, .pid = c->pid, .uid = c->uid,
                              .status = status};
         signal_post(par, NULL, &k);
         thread_interrupt(par->threads);
@@ -497,7 +502,7 @@ long proc_wait(struct proc *p, int idtype, i32 id, int options, struct wait_resu
 {
     struct thread *t = current();
     for (;;) {
-        struct waiter w = {0};
+        struct waiter *w = &t->waiter;
         struct proc *reap = NULL;
         u32 seq = wait_seq(t);
         spin_lock(&tbl()->lock);
@@ -508,7 +513,8 @@ long proc_wait(struct proc *p, int idtype, i32 id, int options, struct wait_resu
         }
         if (r == 0 && !(options & WNOHANG)) {
             spin_lock(&p->child_wq->lock);
-            waitq_add(p->child_wq, &w, t);
+            w->key = 0;
+            waitq_add(p->child_wq, w, t);
             spin_unlock(&p->child_wq->lock);
         }
         spin_unlock(&tbl()->lock);
@@ -517,7 +523,7 @@ long proc_wait(struct proc *p, int idtype, i32 id, int options, struct wait_resu
         if (r != 0 || (options & WNOHANG))
             return r;
         int err = wait_sleep(t, seq, -1);
-        waitq_del(p->child_wq, &w);
+        waitq_del(p->child_wq, w);
         if (err == -EINTR)
             return -ERESTARTSYS;
     }

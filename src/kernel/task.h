@@ -8,6 +8,16 @@
 #include "vfs.h"
 
 struct cpu_trap;
+struct thread;
+
+/* A thread's entry on a wait queue (wait.h). */
+struct waiter {
+    struct thread *t;
+    struct list link;
+    u64 key;    /* what the waiter waits for (futex address), 0 for plain queues */
+    u32 bitset; /* futex bitset */
+    bool woken;
+};
 
 #define NSIG 64
 #define FD_MAX 4096 /* RLIMIT_NOFILE hard ceiling of a sandbox process */
@@ -83,6 +93,7 @@ struct proc {
     int wstatus;          /* wait status once a zombie (or the stop/continue to report) */
     bool report_stop, report_cont;
     int stop_sig;
+    int exit_signal;      /* what the parent gets when this process ends (SIGCHLD, or none) */
     struct waitq *child_wq; /* wait4/waitid sleep here; children's changes wake it */
     struct thread *vfork_parent; /* a vfork child runs in its parent's host process */
     void *vfork_save;            /* the suspended parent's registers (shim-owned layout) */
@@ -123,6 +134,7 @@ struct thread {
     i32 host_pid, host_tid; /* the host process and thread that run this thread */
     u32 wake_seq;   /* bumped to wake the thread from a wait (wait.h) */
     u32 sleeping;   /* set while the thread sleeps in the host */
+    struct waiter waiter; /* its entry on the wait queue it sleeps on */
     int in_syscall; /* syscall number being served, -1 when in guest code */
     struct cpu_trap *trap; /* the trap being served, for handlers that rewrite registers */
     long restart_nr;

@@ -111,7 +111,7 @@ int vfs_mount(const char *path, struct vnode *root, unsigned flags)
     m->root = root;
     m->flags = flags;
     struct mount **pp = &mount_list;
-    while (*pp && (*pp)->pathlen >= len)
+    while (*pp && (*pp)->pathlen > len) /* before an older mount at the same path: covers it */
         pp = &(*pp)->next;
     m->next = *pp;
     *pp = m;
@@ -159,8 +159,11 @@ static int walk_dotdot(struct walk *w, const struct vfs_start *root)
     char parent[PATH_MAX + 1];
     memcpy(parent, w->canon, n);
     parent[n] = 0;
+    /* The canonical path is the global one (a chroot-style root's own path is "/jail", not
+     * "/"), so it is walked from the real root; ".." never climbs past root: see above. */
+    struct vfs_start top = root_start();
     struct resolved r;
-    int err = vfs_resolve(root, root, parent, 0, &r);
+    int err = vfs_resolve(&top, &top, parent, 0, &r);
     if (err)
         return err;
     vnode_put(w->cur);

@@ -254,6 +254,8 @@ int vfs_open_vnode(struct resolved *r, u32 flags, struct file **out);
 int vfs_read_all(struct file *f, void **buf, size_t *len, size_t max);
 /* Directory entry type from mode bits. */
 int vfs_dtype(u32 mode);
+/* Moves the VFS's shared counters into shared memory (before the first fork). */
+int vfs_init(void);
 /* A fresh inode number / device number for in-memory file systems. */
 u64 vfs_new_ino(void);
 u64 vfs_new_dev(void);

@@ -67,17 +67,37 @@ int vfs_dtype(u32 mode)
     return DT_UNKNOWN;
 }
 
-static u64 next_ino = 1000;
-static u64 next_dev = 0x100000; /* well away from host device numbers we pass through */
+/* Counters that every process of the sandbox must share: vfs_init moves them into the shared
+ * arena before the first fork (until then, and in unit tests, they live in the image). */
+struct vfs_counters {
+    u64 ino, dev;
+};
+static struct vfs_counters boot_counters = {1000, 0x100000}; /* devs: away from host ones */
+static struct vfs_counters *counters = &boot_counters;
+
+int vfs_init(void)
+{
+    struct vfs_counters *c = kmalloc(sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    *c = *counters;
+    counters = c;
+    return 0;
+}
+
+static struct vfs_counters *ctr(void)
+{
+    return counters;
+}
 
 u64 vfs_new_ino(void)
 {
-    return __atomic_add_fetch(&next_ino, 1, __ATOMIC_RELAXED);
+    return __atomic_add_fetch(&ctr()->ino, 1, __ATOMIC_RELAXED);
 }
 
 u64 vfs_new_dev(void)
 {
-    return __atomic_add_fetch(&next_dev, 1, __ATOMIC_RELAXED);
+    return __atomic_add_fetch(&ctr()->dev, 1, __ATOMIC_RELAXED);
 }
 
 struct timespec64 vfs_now(void)

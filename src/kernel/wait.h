@@ -7,14 +7,6 @@
 
 #include "task.h"
 
-struct waiter {
-    struct thread *t;
-    struct list link;
-    u64 key;     /* what the waiter waits for (futex address), 0 for plain queues */
-    u32 bitset;  /* futex bitset */
-    bool woken;
-};
-
 struct waitq {
     spinlock_t lock;
     struct list waiters;
@@ -22,10 +14,11 @@ struct waitq {
 
 void waitq_init(struct waitq *q);
 
-/* The sleeper's side. Typical use:
+/* The sleeper's side, with the thread's own waiter record (t->waiter: wakers in other
+ * processes must reach it, so it lives in shared memory, never on a stack). Typical use:
  *     u32 seq = wait_seq(t);
- *     lock; if (condition) { unlock; done } waitq_add(q, &w); unlock;
- *     err = wait_sleep(t, seq, timeout_ns); waitq_del(q, &w);
+ *     lock; if (condition) { unlock; done } waitq_add(q, &t->waiter, t); unlock;
+ *     err = wait_sleep(t, seq, timeout_ns); waitq_del(q, &t->waiter);
  * wait_sleep returns 0 (woken or spurious: re-check), -ETIMEDOUT, or -EINTR when a signal
  * became deliverable. */
 static inline u32 wait_seq(struct thread *t)

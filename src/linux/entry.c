@@ -47,6 +47,8 @@ void linux_syscall_trap(struct cpu_trap *tr)
         if (ret != -ERESTARTSYS || signal_any_deliverable(t))
             break;
     }
+    /* fork, vfork and exec may have changed which thread this trap now belongs to. */
+    t = current();
     if (trace_enabled)
         trace_exit(d, (int)nr, a, ret);
     /* rt_sigreturn restored every register itself, rax included. */
@@ -60,6 +62,7 @@ void linux_syscall_trap(struct cpu_trap *tr)
 void linux_fault_trap(struct cpu_trap *tr)
 {
     struct thread *t = current();
+    t->trap = tr;
     struct proc *p = t->proc;
     int sig = tr->signo;
     struct ksigaction *sa = &p->sigactions[sig - 1];
@@ -69,16 +72,25 @@ void linux_fault_trap(struct cpu_trap *tr)
     t->blocked &= ~(1ULL << (sig - 1));
     struct ksiginfo info = {.signo = sig, .code = tr->code, .addr = tr->addr};
     signal_post(p, t, &info);
-    signal_deliver(t, tr, (long)tr->regs->rax, false);
+    tr->regs->rax = (u64)signal_deliver(t, tr, (long)tr->regs->rax, false);
+    t->trap = NULL;
 }
 
 void linux_async_trap(struct cpu_trap *tr, int signo)
 {
     struct thread *t = current();
-    struct ksiginfo info = {.signo = signo, .code = SI_USER};
-    signal_post(t->proc, NULL, &info);
+    /* The doorbell brings nothing itself: another process posted a signal and rang. A host
+     * signal (Ctrl-C, a timer) goes to the sandbox's first process when it hits a child's host
+     * process too, since the host does not know the sandbox's process tree. */
+    if (signo != PLAT_DOORBELL) {
+        struct ksiginfo info = {.signo = signo, .code = signo == SIGALRM ? SI_KERNEL : SI_USER};
+        signal_post(t->proc, NULL, &info);
+    }
     /* In guest code the signal is delivered now; inside the library OS it waits for the
      * syscall's return (the interrupted host wait gives EINTR, so that is soon). */
-    if (t->in_syscall < 0 && !plat_ip_in_libos(tr->regs->rip))
-        signal_deliver(t, tr, (long)tr->regs->rax, false);
+    if (t->in_syscall < 0 && !plat_ip_in_libos(tr->regs->rip)) {
+        t->trap = tr;
+        tr->regs->rax = (u64)signal_deliver(t, tr, (long)tr->regs->rax, false);
+        t->trap = NULL;
+    }
 }

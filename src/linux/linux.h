@@ -30,8 +30,9 @@ void trace_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * guest: builds handler frames, or ends the process for default-fatal signals. `ret` is the
  * syscall's result (or 0 when not returning from a syscall); returns what rax must hold. */
 long signal_deliver(struct thread *t, struct cpu_trap *tr, long ret, bool in_syscall);
-_Noreturn void proc_exit_signal(struct proc *p, int sig);
-_Noreturn void proc_exit(struct proc *p, int status);
+/* sys_process.c: ends the calling process with a wait status. Returns only in a vfork
+ * child, after switching the trap to the resumed parent (the value is the parent's rax). */
+long do_exit(struct cpu_trap *tr, int wstatus);
 int sig_default_action(int sig); /* 0 ignore, 1 terminate, 2 core, 3 stop, 4 continue */
 
 /* path.c: resolving guest paths against a process's root, cwd and dirfds. */

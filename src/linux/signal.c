@@ -9,21 +9,6 @@
 #define REDZONE 128
 #define EFLAGS_USER_MASK 0x254dd5UL /* CF PF AF ZF SF TF DF OF NT AC ID, as Linux restores */
 
-/* ---- exit ---- */
-
-_Noreturn void proc_exit(struct proc *p, int status)
-{
-    (void)p;
-    plat_exit(status & 0xff);
-}
-
-/* A process killed by signal N ends husk with 128+N, as a shell reports it. */
-_Noreturn void proc_exit_signal(struct proc *p, int sig)
-{
-    (void)p;
-    plat_exit(128 + sig);
-}
-
 int sig_default_action(int sig)
 {
     switch (sig) {
@@ -159,7 +144,21 @@ long sys_rt_sigreturn(void)
     }
     return (long)r->rax;
 bad:
-    proc_exit_signal(t->proc, SIGSEGV);
+    return do_exit(tr, SIGSEGV);
+}
+
+/* A stop signal's default action: the process stops, its parent hears of it, and this thread
+ * sleeps until SIGCONT (or SIGKILL) makes the process run again. */
+static void stop_until_continued(struct thread *t, int sig)
+{
+    struct proc *p = t->proc;
+    proc_stop(p, sig);
+    for (;;) {
+        u32 seq = wait_seq(t);
+        if (p->state != PROC_STOPPED)
+            return;
+        plat_wait(&t->wake_seq, seq, -1);
+    }
 }
 
 /* Delivers every deliverable signal: the default action, or a handler frame. Several handlers
@@ -175,9 +174,11 @@ long signal_deliver(struct thread *t, struct cpu_trap *tr, long ret, bool in_sys
             continue;
         if (sa->handler == SIG_DFL || sig == SIGKILL || sig == SIGSTOP) {
             int act = sig_default_action(sig);
-            if (act == 1 || act == 2)
-                proc_exit_signal(p, sig);
-            continue; /* ignore; stop and continue need job control (processes issue) */
+            if (act == 1 || act == 2) /* no core is written (RLIMIT_CORE is 0): no 0x80 */
+                return do_exit(tr, sig);
+            if (act == 3)
+                stop_until_continued(t, sig);
+            continue; /* ignored, or continued */
         }
         if (in_syscall) {
             /* Linux's restart rules for an interrupted call. */
@@ -191,7 +192,7 @@ long signal_deliver(struct thread *t, struct cpu_trap *tr, long ret, bool in_sys
         }
         tr->regs->rax = (u64)ret;
         if (!setup_frame(t, tr, sa, &k))
-            proc_exit_signal(p, SIGSEGV);
+            return do_exit(tr, SIGSEGV);
         t->blocked |= sa->mask & ~UNBLOCKABLE;
         if (!(sa->flags & SA_NODEFER))
             t->blocked |= SIGBIT(sig);
@@ -383,89 +384,67 @@ long sys_sigaltstack(uptr uss, uptr uoss)
     return 0;
 }
 
-static long send(struct thread *to, const struct ksiginfo *k)
-{
-    if (k->signo < 0 || k->signo > NSIG)
-        return -EINVAL;
-    if (k->signo == 0)
-        return 0;
-    return signal_post(current()->proc, to, k);
-}
-
 static struct ksiginfo user_info(int sig, int code)
 {
     struct proc *p = current()->proc;
     return (struct ksiginfo){.signo = sig, .code = code, .pid = p->pid, .uid = p->uid};
 }
 
-/* One process per sandbox for now: every pid or group that names it reaches it. */
-static bool names_self(int pid)
-{
-    struct proc *p = current()->proc;
-    return pid == p->pid || pid == 0 || pid == -1 || pid == -p->pgid;
-}
-
 long sys_kill(int pid, int sig)
 {
     if (sig < 0 || sig > NSIG)
         return -EINVAL;
-    if (!names_self(pid))
+    if (pid == INT32_MIN)
         return -ESRCH;
     struct ksiginfo k = user_info(sig, SI_USER);
-    return send(NULL, &k);
+    return proc_kill(current()->proc, pid, &k);
 }
 
 long sys_tkill(int tid, int sig)
 {
     if (tid <= 0 || sig < 0 || sig > NSIG)
         return -EINVAL;
-    if (tid != current()->tid)
-        return -ESRCH;
     struct ksiginfo k = user_info(sig, SI_TKILL);
-    return send(current(), &k);
+    return thread_kill(0, tid, &k);
 }
 
 long sys_tgkill(int tgid, int tid, int sig)
 {
     if (tgid <= 0 || tid <= 0 || sig < 0 || sig > NSIG)
         return -EINVAL;
-    if (tgid != current()->proc->pid || tid != current()->tid)
-        return -ESRCH;
     struct ksiginfo k = user_info(sig, SI_TKILL);
-    return send(current(), &k);
+    return thread_kill(tgid, tid, &k);
 }
 
 /* Queues a signal with the caller's siginfo; as in Linux, a caller may not pretend to be the
  * kernel (si_code >= 0) or kill (SI_TKILL) when signalling another process. */
-static long queueinfo(struct thread *to, int pid, int sig, uptr uinfo)
+static long queueinfo(int tgid, int tid, int sig, uptr uinfo)
 {
     struct linux_siginfo si;
     if (copy_from_guest(&si, uinfo, sizeof(si)))
         return -EFAULT;
     if (sig < 0 || sig > NSIG)
         return -EINVAL;
-    if ((si.si_code >= 0 || si.si_code == SI_TKILL) && pid != current()->proc->pid)
+    if ((si.si_code >= 0 || si.si_code == SI_TKILL) && tgid != current()->proc->pid)
         return -EPERM;
     struct ksiginfo k = {.signo = sig, .code = si.si_code, .err = si.si_errno,
                          .pid = si.kill.pid, .uid = si.kill.uid};
     memcpy(&k.value, si.raw + 8, 8); /* sigval follows pid and uid */
-    return send(to, &k);
+    return tid ? thread_kill(tgid, tid, &k) : proc_kill(current()->proc, tgid, &k);
 }
 
 long sys_rt_sigqueueinfo(int pid, int sig, uptr uinfo)
 {
-    if (!names_self(pid) || pid <= 0)
-        return pid <= 0 ? -ESRCH : -ESRCH;
-    return queueinfo(NULL, pid, sig, uinfo);
+    if (pid <= 0)
+        return -ESRCH;
+    return queueinfo(pid, 0, sig, uinfo);
 }
 
 long sys_rt_tgsigqueueinfo(int tgid, int tid, int sig, uptr uinfo)
 {
     if (tgid <= 0 || tid <= 0)
         return -EINVAL;
-    if (tgid != current()->proc->pid || tid != current()->tid)
-        return -ESRCH;
-    return queueinfo(current(), tgid, sig, uinfo);
+    return queueinfo(tgid, tid, sig, uinfo);
 }
 
 /* ---- interval timers: the host's, whose expiry the platform forwards as a signal ---- */

@@ -29,31 +29,17 @@ long sys_getpgrp(void)
 
 long sys_getpgid(int pid)
 {
-    if (pid && pid != cproc()->pid)
-        return -ESRCH;
-    return cproc()->pgid;
+    return proc_getpgid(pid, false);
 }
 
 long sys_getsid(int pid)
 {
-    if (pid && pid != cproc()->pid)
-        return -ESRCH;
-    return cproc()->sid;
+    return proc_getpgid(pid, true);
 }
 
 long sys_setpgid(int pid, int pgid)
 {
-    struct proc *p = cproc();
-    if (pgid < 0)
-        return -EINVAL;
-    if (pid && pid != p->pid)
-        return -ESRCH;
-    if (p->sid == p->pid)
-        return p->pgid == (pgid ? pgid : p->pid) ? 0 : -EPERM; /* a session leader */
-    if (pgid && pgid != p->pid && pgid != p->pgid)
-        return -EPERM;
-    p->pgid = pgid ? pgid : p->pid;
-    return 0;
+    return proc_setpgid(cproc(), pid, pgid);
 }
 
 long sys_setsid(void)
@@ -422,15 +408,6 @@ long sys_getcpu(uptr cpu, uptr node, uptr cache)
     return 0;
 }
 
-long sys_exit(int status)
-{
-    proc_exit(cproc(), status);
-}
-
-long sys_exit_group(int status)
-{
-    proc_exit(cproc(), status);
-}
 
 /* Scheduling: every guest thread runs under SCHED_OTHER at priority 0; a sandbox may read
  * that and may ask for it again, but not for real-time classes (EPERM, as for an unprivileged
@@ -517,31 +494,3 @@ long sys_setpriority(int which, int who, int prio)
     return prio < 0 && cproc()->euid != 0 ? -EACCES : 0;
 }
 
-/* Waiting for children: a process of this sandbox has none yet (fork comes with the processes
- * work), so after checking the arguments the answer is Linux's for a childless caller. */
-#define WNOHANG 1
-#define WUNTRACED 2
-#define WEXITED 4
-#define WCONTINUED 8
-#define WNOWAIT 0x01000000
-#define WALL_FLAGS 0xe0000000 /* __WNOTHREAD __WALL __WCLONE */
-
-long sys_wait4(int pid, uptr status, int options, uptr rusage)
-{
-    (void)pid, (void)status, (void)rusage;
-    if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | (int)WALL_FLAGS))
-        return -EINVAL;
-    return -ECHILD;
-}
-
-long sys_waitid(int which, int id, uptr info, int options, uptr rusage)
-{
-    (void)id, (void)info, (void)rusage;
-    if (which < 0 || which > 3) /* P_ALL P_PID P_PGID P_PIDFD */
-        return -EINVAL;
-    if (options & ~(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | (int)WALL_FLAGS))
-        return -EINVAL;
-    if (!(options & (WEXITED | WUNTRACED | WCONTINUED)))
-        return -EINVAL;
-    return -ECHILD;
-}

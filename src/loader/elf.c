@@ -186,6 +186,7 @@ static int read_interp(struct file *f, struct image *im)
         im->interp[p->filesz] = 0;
         if (strlen(im->interp) + 1 != p->filesz)
             return -ENOEXEC;
+        return 0; /* the first PT_INTERP, as Linux: another would leak this one */
     }
     return 0;
 }
@@ -369,13 +370,17 @@ int exec_prepare(struct proc *p, const struct vfs_start *start, const char *file
             err = -ELOOP;
             goto fail;
         }
-        char *script = strdup(path);
-        memmove(e->extra + (arg ? 3 : 2), e->extra, (size_t)e->nextra * sizeof(char *));
+        /* A script run by another script: the outer interpreter's name, already first in
+         * extra, is this script's path; it moves behind the new interpreter, not twice. */
+        int reuse = depth ? 1 : 0;
+        char *script = reuse ? e->extra[0] : strdup(path);
+        memmove(e->extra + (arg ? 3 : 2), e->extra + reuse,
+                (size_t)(e->nextra - reuse) * sizeof(char *));
         e->extra[0] = interp;
         if (arg)
             e->extra[1] = arg;
         e->extra[arg ? 2 : 1] = script;
-        e->nextra += arg ? 3 : 2;
+        e->nextra += (arg ? 3 : 2) - reuse;
         e->drop_argv0 = true;
         file_put(e->f);
         e->f = NULL;
@@ -390,10 +395,10 @@ int exec_prepare(struct proc *p, const struct vfs_start *start, const char *file
     if (e->exe->interp) {
         e->interp = kzalloc(sizeof(*e->interp));
         err = e->interp ? open_exec(p, NULL, e->exe->interp, &e->fi, NULL) : -ENOMEM;
-        if (err == -EACCES || err == -ENOEXEC)
-            err = -ELIBBAD;
         if (!err)
             err = read_headers(e->fi, e->interp);
+        if (err == -EACCES || err == -ENOEXEC)
+            err = -ELIBBAD;
         if (!err && e->interp->eh.type != ET_DYN)
             err = -ELIBBAD;
         if (err)

@@ -89,6 +89,9 @@ int plat_cpu_init(void *thread_ptr, void *trap_stack, size_t trap_stack_size);
 /* Smallest trap stack the platform accepts: the core's deepest syscall path plus a nested
  * fault frame with a full XSAVE area. */
 #define PLAT_TRAP_STACK_SIZE (256 * 1024)
+/* Changes the calling thread's pointer (a vfork child borrowing its parent's thread). Host:
+ * arch_prctl(ARCH_SET_GS). */
+int plat_set_thread_ptr(void *thread_ptr);
 /* The per-thread pointer given to plat_cpu_init (kept in GS). */
 static inline void *plat_thread_ptr(void)
 {
@@ -264,5 +267,6 @@ int plat_itimer_get(int which, i64 cur[4]);
  * own image: guest memory calls must never unmap or remap it. */
 bool plat_ip_in_libos(uptr ip);
 bool plat_image_overlaps(uptr start, size_t len);
+void plat_image_range(uptr *start, uptr *end);
 
 #endif

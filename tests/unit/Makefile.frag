@@ -42,3 +42,4 @@ $(UNIT_DIR)/test_lib: tests/unit/test_lib.c $(UNIT_LIB_OBJS) $(UNIT_LIB_DEPS)
 include tests/unit/tmpfs.frag
 include tests/unit/overlay.frag
 include tests/unit/vfs.frag
+include tests/unit/elf.frag

@@ -137,3 +137,9 @@ bool plat_image_overlaps(uptr start, size_t len)
     uptr end = ALIGN_UP((uptr)_end, PAGE_SIZE);
     return start < end && start + len > (uptr)__ehdr_start;
 }
+
+void plat_image_range(uptr *start, uptr *end)
+{
+    *start = (uptr)__ehdr_start;
+    *end = ALIGN_UP((uptr)_end, PAGE_SIZE);
+}

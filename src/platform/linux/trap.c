@@ -76,9 +76,12 @@ static void on_fault(int sig, struct h_siginfo *si, struct h_ucontext *uc)
         linux_async_trap(&t, sig);
         return;
     }
-    if (plat_ip_in_libos(uc->regs.rip))
-        panic("library OS fault: signal %d code %d at ip %#lx addr %#lx", sig, si->code,
-              (unsigned long)uc->regs.rip, (unsigned long)si->addr);
+    if (plat_ip_in_libos(uc->regs.rip)) {
+        uptr base, end;
+        plat_image_range(&base, &end);
+        panic("library OS fault: signal %d code %d at husk+%#lx addr %#lx", sig, si->code,
+              (unsigned long)(uc->regs.rip - base), (unsigned long)si->addr);
+    }
     struct cpu_trap t = {0};
     fill_trap(&t, uc);
     t.signo = sig;
@@ -143,6 +146,11 @@ int plat_cpu_init(void *thread_ptr, void *trap_stack, size_t trap_stack_size)
         return r;
     struct h_stack ss = {.sp = trap_stack, .flags = 0, .size = trap_stack_size};
     return (int)hsys2(HNR_sigaltstack, (long)&ss, 0);
+}
+
+int plat_set_thread_ptr(void *thread_ptr)
+{
+    return (int)hsys2(HNR_arch_prctl, ARCH_SET_GS, (long)thread_ptr);
 }
 
 int plat_set_fs(uptr base)
