@@ -81,12 +81,26 @@ struct rtsig {
     struct ksiginfo info;
 };
 
+/* Signals whose default action is to ignore them (SIGCHLD, SIGCONT, SIGURG, SIGWINCH). */
+#define DEFAULT_IGNORED (SIGBIT(17) | SIGBIT(18) | SIGBIT(23) | SIGBIT(28))
+
+/* Linux drops a signal at generation when it would be ignored and is not blocked: it never
+ * becomes pending, so it cannot interrupt a wait (sig_ignored in the kernel). */
+static bool ignored(struct proc *p, struct thread *t, int s)
+{
+    uptr h = p->sigactions[s - 1].handler;
+    bool ign = h == SIG_IGN || (h == SIG_DFL && (DEFAULT_IGNORED & SIGBIT(s)));
+    return ign && !(t->blocked & SIGBIT(s));
+}
+
 int signal_post(struct proc *p, struct thread *t, const struct ksiginfo *info)
 {
     struct sigqueue *q = t ? &t->sigpending : &p->sigpending;
     int s = info->signo;
     if (s < 1 || s > NSIG)
         return -EINVAL;
+    if (s != SIGKILL && s != SIGSTOP && ignored(p, t ? t : p->threads, s))
+        return 0;
     spin_lock(&p->lock);
     if (s >= SIGRTMIN_K) {
         struct rtsig *r = p->rt_queued < RTSIG_MAX ? kmalloc(sizeof(*r)) : NULL;

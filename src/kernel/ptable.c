@@ -427,18 +427,41 @@ bool proc_exit_core(struct proc *p, int wstatus)
     return false;
 }
 
+/* Teardown: SIGKILL every other host process of the sandbox, then wait until each is gone.
+ * They are this process's host children or, as orphans, come back to it (it is the host
+ * subreaper), and the host reaps them at once (SIGCHLD ignored), so a kill that finds no
+ * process means it has been reaped. Nobody takes a lock after this, so killing holders of
+ * shared locks is safe. */
+#define TEARDOWN_MAX 1024
+#define TEARDOWN_WAIT_NS 5000000000L
+
 void proc_kill_all_others(struct proc *self)
 {
+    static i32 pids[TEARDOWN_MAX];
+    int n = 0;
     spin_lock(&tbl()->lock);
     struct list *pos;
     list_for_each(pos, &tbl()->all)
     {
         struct proc *p = container_of(pos, struct proc, all);
-        if (p != self && p->state != PROC_ZOMBIE && p->threads && p->threads->host_pid &&
-            p->threads->host_pid != self->threads->host_pid)
-            plat_kill(p->threads->host_pid);
+        i32 hp = p->threads ? p->threads->host_pid : 0;
+        if (p != self && hp && hp != self->threads->host_pid && n < TEARDOWN_MAX)
+            pids[n++] = hp;
     }
     spin_unlock(&tbl()->lock);
+    for (int i = 0; i < n; i++)
+        plat_kill(pids[i]);
+    for (i64 waited = 0; waited < TEARDOWN_WAIT_NS; waited += 1000000) {
+        int alive = 0;
+        for (int i = 0; i < n; i++)
+            if (pids[i] && plat_kill(pids[i]) == -ESRCH)
+                pids[i] = 0;
+            else if (pids[i])
+                alive++;
+        if (!alive)
+            return;
+        plat_sleep(1, false, 0, 1000000);
+    }
 }
 
 void proc_stop(struct proc *p, int sig)

@@ -204,8 +204,11 @@ long signal_deliver(struct thread *t, struct cpu_trap *tr, long ret, bool in_sys
         t->blocked = t->saved_blocked;
         t->restore_blocked = false;
     }
-    if (in_syscall && ret == -ERESTARTSYS)
-        ret = -EINTR;
+    if (in_syscall && ret == -ERESTARTSYS) {
+        /* Interrupted, but no handler ran: the call restarts, as if never interrupted. */
+        tr->regs->rip -= 2;
+        ret = (long)t->in_syscall;
+    }
     return ret;
 }
 

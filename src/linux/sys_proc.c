@@ -494,3 +494,67 @@ long sys_setpriority(int which, int who, int prio)
     return prio < 0 && cproc()->euid != 0 ? -EACCES : 0;
 }
 
+
+/* The set*id family within the sandbox: root may take any ids; others may only move between
+ * their real, effective and saved ids (-1 leaves one unchanged), as in Linux. */
+static long set_ids(u32 *r, u32 *e, u32 *s, u32 nr, u32 ne, u32 ns, bool privileged)
+{
+    u32 none = (u32)-1;
+    if (!privileged) {
+        u32 ok[3] = {*r, *e, *s};
+        u32 want[3] = {nr, ne, ns};
+        for (int i = 0; i < 3; i++)
+            if (want[i] != none && want[i] != ok[0] && want[i] != ok[1] && want[i] != ok[2])
+                return -EPERM;
+    }
+    if (nr != none)
+        *r = nr;
+    if (ne != none)
+        *e = ne;
+    if (ns != none)
+        *s = ns;
+    return 0;
+}
+
+long sys_setresuid(u32 r, u32 e, u32 s)
+{
+    struct proc *p = cproc();
+    return set_ids(&p->uid, &p->euid, &p->suid, r, e, s, p->euid == 0);
+}
+
+long sys_setresgid(u32 r, u32 e, u32 s)
+{
+    struct proc *p = cproc();
+    return set_ids(&p->gid, &p->egid, &p->sgid, r, e, s, p->euid == 0);
+}
+
+/* setreuid: a changed real id, or an effective id other than the old real one, also sets the
+ * saved id to the new effective one. */
+long sys_setreuid(u32 r, u32 e)
+{
+    struct proc *p = cproc();
+    u32 old_r = p->uid, none = (u32)-1;
+    u32 s = (r != none || (e != none && e != old_r)) ? (e != none ? e : p->euid) : none;
+    return set_ids(&p->uid, &p->euid, &p->suid, r, e, s, p->euid == 0);
+}
+
+long sys_setregid(u32 r, u32 e)
+{
+    struct proc *p = cproc();
+    u32 old_r = p->gid, none = (u32)-1;
+    u32 s = (r != none || (e != none && e != old_r)) ? (e != none ? e : p->egid) : none;
+    return set_ids(&p->gid, &p->egid, &p->sgid, r, e, s, p->euid == 0);
+}
+
+/* The file-system ids follow the effective ids here; setfs*id returns the previous one. */
+long sys_setfsuid(u32 id)
+{
+    (void)id;
+    return cproc()->euid;
+}
+
+long sys_setfsgid(u32 id)
+{
+    (void)id;
+    return cproc()->egid;
+}

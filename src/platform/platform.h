@@ -242,7 +242,8 @@ i32 plat_host_tid(void);
  * the sandbox). */
 #define PLAT_DOORBELL 64
 int plat_doorbell(i32 host_pid, i32 host_tid);
-/* Ends a host process of the sandbox at once (teardown). Host: kill (filter: SIGKILL only). */
+/* Ends a host process of the sandbox at once (teardown). Host: kill (filter: SIGKILL only).
+ * Returns -ESRCH once the process is gone and reaped. */
 int plat_kill(i32 host_pid);
 /* Ends the calling thread only. Host: exit. */
 _Noreturn void plat_exit_thread(int status);

@@ -4,6 +4,7 @@
 #include "host.h"
 
 #define PR_SET_NO_NEW_PRIVS 38
+#define PR_SET_CHILD_SUBREAPER 36
 
 int plat_seal(const struct plat_tree *trees, int ntrees)
 {
@@ -11,6 +12,12 @@ int plat_seal(const struct plat_tree *trees, int ntrees)
     if (r)
         return r;
     r = (int)hsys5(HNR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (r)
+        return r;
+    /* Orphaned host processes of the sandbox come back to this one (the host reaps them at
+     * once, SIGCHLD being ignored), so none outlives the sandbox as some other process's
+     * child. */
+    r = (int)hsys5(HNR_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     if (r)
         return r;
     r = landlock_install(trees, ntrees);
