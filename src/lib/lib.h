@@ -70,19 +70,37 @@ void *krealloc(void *p, size_t n);
 void kfree(void *p);
 size_t kmem_in_use(void); /* bytes handed out and not freed, for tests and statistics */
 
-/* Spin lock for the library OS's own short critical sections (no sleeping inside). */
+/* The library OS's lock for short critical sections (nothing that sleeps inside). The word
+ * may be in memory shared by several processes: 0 free, 1 held, 2 held with sleepers. A
+ * contended lock spins briefly, then sleeps in the host (lock_sleep), because on a machine with
+ * few cores a spinning waiter would burn the time slice its preempted holder needs. */
 typedef struct {
     volatile int v;
 } spinlock_t;
+/* Host sleep/wake on a lock word; the platform provides them (weak spinning defaults in
+ * lock.c serve hosted unit tests). */
+void lock_sleep(volatile int *word, int val);
+void lock_wake(volatile int *word);
+#define LOCK_SPINS 64
 static inline void spin_lock(spinlock_t *l)
 {
-    while (__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&l->v, __ATOMIC_RELAXED))
-            __builtin_ia32_pause();
+    int c = 0;
+    if (__atomic_compare_exchange_n(&l->v, &c, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return;
+    for (int i = 0; i < LOCK_SPINS; i++) {
+        __builtin_ia32_pause();
+        c = 0;
+        if (__atomic_load_n(&l->v, __ATOMIC_RELAXED) == 0 &&
+            __atomic_compare_exchange_n(&l->v, &c, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            return;
+    }
+    while (__atomic_exchange_n(&l->v, 2, __ATOMIC_ACQUIRE) != 0)
+        lock_sleep(&l->v, 2);
 }
 static inline void spin_unlock(spinlock_t *l)
 {
-    __atomic_store_n(&l->v, 0, __ATOMIC_RELEASE);
+    if (__atomic_exchange_n(&l->v, 0, __ATOMIC_RELEASE) == 2)
+        lock_wake(&l->v);
 }
 
 /* Intrusive doubly linked list. */

@@ -245,8 +245,9 @@ static void strv_free(struct strv *s)
     s->n = 0;
 }
 
-/* Copies a guest NULL-terminated array of strings (argv or envp; NULL means empty). */
-static long strv_from_guest(uptr uv, struct strv *s, size_t *total)
+/* Copies a guest NULL-terminated array of strings (argv or envp; NULL means empty). Each
+ * string passes through one scratch buffer and is kept at its own size. */
+static long strv_from_guest(uptr uv, struct strv *s, size_t *total, char *scratch)
 {
     int cap = 16;
     s->v = kmalloc((size_t)cap * sizeof(char *));
@@ -266,16 +267,14 @@ static long strv_from_guest(uptr uv, struct strv *s, size_t *total)
                 return -ENOMEM;
             s->v = nv;
         }
-        char *str = kmalloc(MAX_ARG_STRLEN);
+        long len = copy_str_from_guest(scratch, up, MAX_ARG_STRLEN);
+        if (len < 0)
+            return len == -ENAMETOOLONG ? -E2BIG : len;
+        char *str = kmalloc((size_t)len + 1);
         if (!str)
             return -ENOMEM;
-        long len = copy_str_from_guest(str, up, MAX_ARG_STRLEN);
-        if (len < 0) {
-            kfree(str);
-            return len == -ENAMETOOLONG ? -E2BIG : len;
-        }
-        char *shrunk = krealloc(str, (size_t)len + 1);
-        s->v[s->n] = shrunk ? shrunk : str;
+        memcpy(str, scratch, (size_t)len + 1);
+        s->v[s->n] = str;
         *total += (size_t)len + 1 + 8;
         if (*total > ARG_MAX_TOTAL) {
             s->n++;
@@ -374,9 +373,11 @@ static long do_execve(int dirfd, uptr upath, uptr uargv, uptr uenvp, int flags)
     size_t total = 0;
     struct exec_prep prep;
     struct file *df = NULL;
-    err = strv_from_guest(uargv, &argv, &total);
+    char *scratch = kmalloc(MAX_ARG_STRLEN);
+    err = scratch ? strv_from_guest(uargv, &argv, &total, scratch) : -ENOMEM;
     if (!err)
-        err = strv_from_guest(uenvp, &envp, &total);
+        err = strv_from_guest(uenvp, &envp, &total, scratch);
+    kfree(scratch);
     if (err)
         goto out;
     if (!path[0] && !(flags & AT_EMPTY_PATH)) {

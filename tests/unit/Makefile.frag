@@ -8,7 +8,7 @@
 BUILD ?= build
 UNIT_CC ?= gcc
 UNIT_DIR := $(BUILD)/unit
-UNIT_LIB_SRCS := src/lib/string.c src/lib/fmt.c src/lib/alloc.c
+UNIT_LIB_SRCS := src/lib/string.c src/lib/fmt.c src/lib/alloc.c src/lib/lock.c
 UNIT_LIB_DEPS := src/lib/lib.h tests/unit/husk_rename.h tests/unit/Makefile.frag
 UNIT_FREESTANDING_CFLAGS := -std=c11 -Wall -Wextra -Werror -ffreestanding -fno-builtin \
 	-fno-tree-loop-distribute-patterns -fno-stack-protector -fPIE -O2 -Isrc/lib

@@ -293,6 +293,18 @@ int plat_wait(u32 *word, u32 expected, i64 timeout_ns)
     return r == -4 ? -4 : 0;
 }
 
+/* Contended library-OS locks sleep here: a plain futex wait, signals staying as they are
+ * (a lock is never held across a guest-visible sleep). */
+void lock_sleep(volatile int *word, int val)
+{
+    hsys4(HNR_futex, (long)word, H_FUTEX_WAIT, val, 0);
+}
+
+void lock_wake(volatile int *word)
+{
+    hsys3(HNR_futex, (long)word, H_FUTEX_WAKE, 1);
+}
+
 void plat_wake(u32 *word)
 {
     hsys3(HNR_futex, (long)word, H_FUTEX_WAKE, 0x7fffffff);
