@@ -298,6 +298,11 @@ static int build_fs(const struct options *o, struct plat_tree *trees, int *ntree
                 die(1, "cannot open %s: %s", m->host, errstr(err));
             trees[nt++] = (struct plat_tree){m->host, m->writable, NULL};
         }
+        /* Mount points are canonical paths: "." and ".." would name a mount nobody reaches. */
+        for (const char *c = m->guest; *c; c++)
+            if (c[0] == '.' && (c == m->guest || c[-1] == '/') &&
+                (c[1] == '/' || !c[1] || (c[1] == '.' && (c[2] == '/' || !c[2]))))
+                die(2, "mount point '%s' must not contain . or .. components", m->guest);
         /* Normalize the guest path: no trailing or doubled slashes. */
         char *g = kmalloc(strlen(m->guest) + 1);
         size_t k = 0;

@@ -72,7 +72,21 @@ static int read_headers(struct file *f, struct image *im)
         return (int)n;
     if ((size_t)n != sz)
         return -ENOEXEC;
-    return 0;
+    /* Every check of the segments happens here, before exec's point of no return. */
+    int loads = 0;
+    for (int i = 0; i < im->eh.phnum; i++) {
+        struct phdr *p = &im->ph[i];
+        if (p->type != PT_LOAD || !p->memsz)
+            continue;
+        loads++;
+        if (p->filesz > p->memsz || (p->vaddr & (PAGE_SIZE - 1)) != (p->offset & (PAGE_SIZE - 1)))
+            return -ENOEXEC;
+        if (p->vaddr + p->memsz < p->vaddr || p->vaddr + p->memsz > 0x7ffffffff000UL)
+            return -ENOEXEC;
+        if (p->offset + p->filesz < p->offset)
+            return -ENOEXEC;
+    }
+    return loads ? 0 : -ENOEXEC;
 }
 
 static int prot_of(u32 flags)
