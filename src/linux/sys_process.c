@@ -112,6 +112,20 @@ struct clone_req {
     int exit_signal;
 };
 
+/* The child's first steps, on the trap it inherited: its stack, TLS and tid word. Returns
+ * the child's result of the call (0). */
+static long child_start(struct thread *ct, struct cpu_trap *tr, const struct clone_req *q)
+{
+    ct->trap = tr;
+    if (q->stack)
+        tr->regs->rsp = q->stack;
+    if (q->flags & CLONE_SETTLS)
+        plat_set_fs(q->tls);
+    if (q->flags & CLONE_CHILD_SETTID)
+        copy_to_guest(q->child_tid, &ct->tid, sizeof(ct->tid));
+    return 0;
+}
+
 static long do_clone(const struct clone_req *q)
 {
     struct thread *t = current();
@@ -153,15 +167,8 @@ static long do_clone(const struct clone_req *q)
         c->vfork_save = s;
         ct->host_pid = t->host_pid;
         ct->host_tid = t->host_tid;
-        ct->trap = tr;
         plat_set_thread_ptr(ct);
-        if (q->stack)
-            tr->regs->rsp = q->stack;
-        if (fl & CLONE_SETTLS)
-            plat_set_fs(q->tls);
-        if (fl & CLONE_CHILD_SETTID)
-            copy_to_guest(q->child_tid, &c->pid, sizeof(c->pid));
-        return 0;
+        return child_start(ct, tr, q);
     }
 
     long r = plat_fork(ct, &ct->host_tid);
@@ -171,14 +178,7 @@ static long do_clone(const struct clone_req *q)
     }
     if (r == 0) { /* the child, in its own host process */
         ct->host_pid = ct->host_tid;
-        ct->trap = tr;
-        if (q->stack)
-            tr->regs->rsp = q->stack;
-        if (fl & CLONE_SETTLS)
-            plat_set_fs(q->tls);
-        if (fl & CLONE_CHILD_SETTID)
-            copy_to_guest(q->child_tid, &c->pid, sizeof(c->pid));
-        return 0;
+        return child_start(ct, tr, q);
     }
     ct->host_pid = (i32)r;
     return c->pid;
