@@ -14,10 +14,11 @@ int console_which(struct file *f);
 #define PIPE_DEF_SIZE (16 * 4096)
 #define PIPE_BUF 4096
 #define PIPE_MAX_SIZE (1024 * 1024) /* /proc/sys/fs/pipe-max-size default */
+#define PIPE_ROOT_MAX_SIZE (64 * 1024 * 1024) /* root may exceed pipe-max-size; husk's cap */
 int pipe_create(struct file **rd, struct file **wr, u32 flags);
 bool file_is_pipe(struct file *f);
 long pipe_get_size(struct file *f);
-long pipe_set_size(struct file *f, unsigned long size);
+long pipe_set_size(struct file *f, unsigned long size, bool privileged);
 long pipe_nread(struct file *f);
 
 #endif

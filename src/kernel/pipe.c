@@ -248,10 +248,14 @@ long pipe_nread(struct file *f)
 
 /* F_SETPIPE_SZ: rounds up to a power-of-two number of pages, as Linux does; refuses to shrink
  * below what the pipe holds (EBUSY). */
-long pipe_set_size(struct file *f, unsigned long size)
+long pipe_set_size(struct file *f, unsigned long size, bool privileged)
 {
-    if (size > PIPE_MAX_SIZE)
+    if (size > 0x80000000UL)
+        return -EINVAL; /* beyond what Linux can round to a page count */
+    if (size > PIPE_MAX_SIZE && !privileged)
         return -EPERM;
+    if (size > PIPE_ROOT_MAX_SIZE)
+        return -ENOMEM; /* the sandbox's own bound on one pipe's buffer */
     size_t cap = PAGE_SIZE;
     while (cap < size)
         cap <<= 1;

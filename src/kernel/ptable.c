@@ -414,15 +414,17 @@ bool proc_exit_core(struct proc *p, int wstatus)
     if (p == init)
         return true;
     if (reap_now) {
+        /* No zombie: the parent ignores SIGCHLD or asked for SA_NOCLDWAIT. (The struct stays
+         * allocated: its own host process is still running on it until it exits.) */
         spin_lock(&t->lock);
         list_del(&p->all);
         list_del(&p->sibling);
         spin_unlock(&t->lock);
-        waitq_wake_all(par->child_wq);
         kfree(p->child_wq);
         p->child_wq = NULL;
-        return false; /* the struct itself stays: its own host process is still using it */
     }
+    /* SA_NOCLDWAIT still sends SIGCHLD to a handler; SIG_IGN sends nothing (notify_parent
+     * checks). Either way the parent's waiters look again. */
     notify_parent(p, wait_code(wstatus), wait_status_field(wstatus));
     return false;
 }
