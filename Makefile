@@ -21,6 +21,18 @@ OBJ := $(patsubst src/%,$(BUILD)/obj/%.o,$(SRC))
 
 all: $(BUILD)/husk
 
+# libhusk.a: the library OS without the command line, for programs using include/husk/husk.h.
+LIB_SRC := $(filter-out src/husk/%,$(SRC)) $(wildcard src/api/*.c)
+LIB_OBJ := $(patsubst src/%,$(BUILD)/obj/%.o,$(LIB_SRC))
+
+$(BUILD)/libhusk.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJ)
+
+$(BUILD)/api/cat_api: tests/api/cat_api.c $(BUILD)/libhusk.a include/husk/husk.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_HUSK) $(LDFLAGS_HUSK) -o $@ $< $(BUILD)/libhusk.a -lgcc
+
 $(BUILD)/husk: $(OBJ)
 	$(CC) $(LDFLAGS_HUSK) -o $@ $(OBJ) -lgcc
 
@@ -32,7 +44,7 @@ $(BUILD)/obj/%.S.o: src/%.S
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
 
--include $(OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(LIB_OBJ:.o=.d)
 
 include tests/unit/Makefile.frag
 
@@ -40,6 +52,7 @@ test: all
 	@sh tests/deps.sh
 	@$(MAKE) --no-print-directory unit-tests
 	@python3 tests/check_docs.py --husk $(BUILD)/husk
+	@$(MAKE) --no-print-directory $(BUILD)/api/cat_api && sh tests/api/run.sh $(BUILD)
 	@python3 tests/run.py --husk $(BUILD)/husk --build $(BUILD)/tests
 
 demo: all
