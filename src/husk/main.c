@@ -419,6 +419,7 @@ static int cmd_run(int argc, char **argv)
     if (err)
         die(1, "cannot seal the sandbox (seccomp/Landlock): %s", errstr(err));
     void *stack = arena_private(PLAT_TRAP_STACK_SIZE);
+    t->trap_stack = stack;
     if (!stack || plat_cpu_init(t, stack, PLAT_TRAP_STACK_SIZE))
         die(1, "cannot set up the trap handler");
 

@@ -56,6 +56,10 @@ int proc_create_init(struct proc **pp, struct thread **tp)
     list_init(&p->sigpending.rtq);
     list_init(&t->sigpending.rtq);
     p->threads = t;
+    list_init(&p->thread_list);
+    list_init(&p->dead_threads);
+    list_add_tail(&p->thread_list, &t->tlink);
+    p->nthreads = 1;
     p->state = PROC_RUNNING;
     t->self = t;
     t->tid = 1;
@@ -118,8 +122,25 @@ int signal_post(struct proc *p, struct thread *t, const struct ksiginfo *info)
         q->info[s - 1] = *info;
     }
     spin_unlock(&p->lock);
-    thread_kick(t ? t : p->threads);
+    thread_kick(t ? t : signal_target(p, s));
     return 0;
+}
+
+struct thread *signal_target(struct proc *p, int sig)
+{
+    struct thread *best = p->threads;
+    spin_lock(&p->lock);
+    struct list *pos;
+    list_for_each(pos, &p->thread_list)
+    {
+        struct thread *t = container_of(pos, struct thread, tlink);
+        if (!(t->blocked & SIGBIT(sig))) {
+            best = t;
+            break;
+        }
+    }
+    spin_unlock(&p->lock);
+    return best;
 }
 
 /* Removes signal s from q, filling info (with p->lock held). */

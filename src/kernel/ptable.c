@@ -58,6 +58,26 @@ static struct proc *find_locked(i32 pid)
     return NULL;
 }
 
+/* The process that has a thread with this tid (a process's first thread has tid == pid). */
+struct proc *proc_find_by_tid(i32 tid)
+{
+    struct proc *found = NULL;
+    spin_lock(&tbl()->lock);
+    struct list *pos;
+    list_for_each(pos, &tbl()->all)
+    {
+        struct proc *p = container_of(pos, struct proc, all);
+        struct list *tp;
+        list_for_each(tp, &p->thread_list)
+        {
+            if (container_of(tp, struct thread, tlink)->tid == tid)
+                found = p;
+        }
+    }
+    spin_unlock(&tbl()->lock);
+    return found;
+}
+
 struct proc *proc_find(i32 pid)
 {
     spin_lock(&tbl()->lock);
@@ -82,10 +102,26 @@ static i32 alloc_pid_locked(void)
                 used = true;
                 break;
             }
+            struct list *tp;
+            list_for_each(tp, &p->thread_list)
+            {
+                if (container_of(tp, struct thread, tlink)->tid == t->last_pid)
+                    used = true;
+            }
+            if (used)
+                break;
         }
         if (!used)
             return t->last_pid;
     }
+}
+
+i32 ptable_alloc_tid(void)
+{
+    spin_lock(&tbl()->lock);
+    i32 tid = alloc_pid_locked();
+    spin_unlock(&tbl()->lock);
+    return tid;
 }
 
 /* Links a new process into the table as a child of parent (NULL for init). */
@@ -209,7 +245,12 @@ int proc_fork(struct proc *p, struct thread *t, struct proc **cp, struct thread 
     ctd->altstack_flags = t->altstack_flags;
     ctd->fs_base = t->fs_base;
     ctd->in_syscall = t->in_syscall;
+    ctd->trap_stack = t->trap_stack; /* the child continues on its copy of this stack */
     c->threads = ctd;
+    list_init(&c->thread_list);
+    list_init(&c->dead_threads);
+    list_add_tail(&c->thread_list, &ctd->tlink);
+    c->nthreads = 1;
 
     spin_lock(&tbl()->lock);
     c->pid = alloc_pid_locked();
@@ -226,6 +267,15 @@ nomem:
     return -ENOMEM;
 }
 
+static void free_threads(struct list *l)
+{
+    while (!list_empty(l)) {
+        struct thread *t = container_of(l->next, struct thread, tlink);
+        list_del(&t->tlink);
+        kfree(t);
+    }
+}
+
 static void free_proc(struct proc *c)
 {
     drop_fds(&c->fds);
@@ -233,7 +283,8 @@ static void free_proc(struct proc *c)
     drop_fsctx(&c->cwd);
     kfree(c->exe_path);
     kfree(c->child_wq);
-    kfree(c->threads);
+    free_threads(&c->thread_list);
+    free_threads(&c->dead_threads);
     kfree(c);
 }
 
@@ -292,7 +343,7 @@ static int send_to(struct proc *p, const struct ksiginfo *info)
     spin_unlock(&p->lock);
     bool continued = p->report_cont && info->signo == SIGCONT;
     int err = signal_post(p, NULL, info);
-    thread_interrupt(p->threads);
+    thread_interrupt(signal_target(p, info->signo));
     if (continued)
         notify_parent(p, CLD_CONTINUED, SIGCONT);
     return err;
@@ -330,18 +381,18 @@ int proc_kill(struct proc *from, i32 pid, const struct ksiginfo *info)
 
 int thread_kill(i32 tgid, i32 tid, const struct ksiginfo *info)
 {
+    struct thread *t = thread_find(tid);
+    struct proc *p = t ? t->proc : NULL;
+    if (!p || (tgid && p->pid != tgid) || p->state == PROC_ZOMBIE)
+        return -ESRCH;
+    if (!info->signo)
+        return 0;
     spin_lock(&tbl()->lock);
-    struct proc *p = find_locked(tid); /* one thread per process: tid == pid */
-    int err = 0;
-    if (!p || (tgid && p->pid != tgid) || p->state == PROC_ZOMBIE) {
-        err = -ESRCH;
-    } else if (info->signo) {
-        spin_lock(&p->lock);
-        post_effects(p, info->signo);
-        spin_unlock(&p->lock);
-        err = signal_post(p, p->threads, info);
-        thread_interrupt(p->threads);
-    }
+    spin_lock(&p->lock);
+    post_effects(p, info->signo);
+    spin_unlock(&p->lock);
+    int err = signal_post(p, t, info);
+    thread_interrupt(t);
     spin_unlock(&tbl()->lock);
     return err;
 }

@@ -111,7 +111,10 @@ struct proc {
     char *exe_path; /* canonical path of the running image */
     u64 rlim[16][2];
     i64 start_ns;
-    struct thread *threads; /* the first thread (one per process until threads land) */
+    struct thread *threads; /* the first thread (signals with no better target go there) */
+    struct list thread_list; /* struct thread.tlink: every live thread */
+    int nthreads;
+    struct list dead_threads; /* ended threads whose host thread may still be running */
     int rt_queued;
     spinlock_t lock;
 };
@@ -131,7 +134,11 @@ struct thread {
     uptr robust_list;
     u64 robust_len;
     uptr fs_base;
-    i32 host_pid, host_tid; /* the host process and thread that run this thread */
+    i32 host_pid, host_tid; /* the host process and thread that run this thread; the host
+                               clears host_tid when a thread made by plat_thread_create ends */
+    struct list tlink;
+    bool must_exit;        /* exit_group or exec in another thread: end at the next chance */
+    void *trap_stack;      /* in the private arena of its process */
     u32 wake_seq;   /* bumped to wake the thread from a wait (wait.h) */
     u32 sleeping;   /* set while the thread sleeps in the host */
     struct waiter waiter; /* its entry on the wait queue it sleeps on */
@@ -191,6 +198,19 @@ int proc_getpgid(i32 pid, bool sid);
  * doorbell if it runs (in another host thread). */
 void thread_interrupt(struct thread *t);
 
+/* Threads (thread.c). */
+/* A new thread of p, copying parent's signal mask, with its own tid and trap stack. */
+int thread_new(struct proc *p, struct thread *parent, struct thread **out);
+/* Undoes thread_new when the host thread could not be made. */
+void thread_cancel(struct thread *t);
+/* The calling thread leaves its process (not the last one): its record is kept until its host
+ * thread is gone. */
+void thread_exit_core(struct thread *t);
+/* Makes every other thread of the caller's process end, and waits until they have. */
+void thread_kill_others(struct thread *self);
+struct thread *thread_find(i32 tid);
+i32 ptable_alloc_tid(void);
+
 #define P_ALL 0
 #define P_PID 1
 #define P_PGID 2
@@ -208,6 +228,9 @@ void thread_interrupt(struct thread *t);
 /* Sets a signal pending on a thread (or its process when thread is NULL) and wakes the thread
  * that will take it. Returns -EAGAIN when a real-time signal cannot be queued. */
 int signal_post(struct proc *p, struct thread *t, const struct ksiginfo *info);
+/* The thread that should take a process-directed signal: one that does not block it. */
+struct thread *signal_target(struct proc *p, int sig);
+struct proc *proc_find_by_tid(i32 tid);
 /* The lowest-numbered deliverable signal for thread t, removed from its queue, or 0. */
 int signal_take(struct thread *t, struct ksiginfo *info);
 bool signal_any_deliverable(struct thread *t);

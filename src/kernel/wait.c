@@ -35,12 +35,12 @@ void thread_kick(struct thread *t)
 
 int wait_sleep(struct thread *t, u32 seq, i64 timeout_ns)
 {
-    if (signal_any_deliverable(t))
+    if (signal_any_deliverable(t) || t->must_exit)
         return -EINTR;
     __atomic_store_n(&t->sleeping, 1, __ATOMIC_SEQ_CST);
     int r = plat_wait(&t->wake_seq, seq, timeout_ns);
     __atomic_store_n(&t->sleeping, 0, __ATOMIC_SEQ_CST);
-    if (signal_any_deliverable(t))
+    if (signal_any_deliverable(t) || t->must_exit)
         return -EINTR;
     return r == -ETIMEDOUT ? -ETIMEDOUT : 0;
 }

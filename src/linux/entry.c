@@ -55,6 +55,8 @@ void linux_syscall_trap(struct cpu_trap *tr)
     if (nr != 15)
         r->rax = (u64)ret;
     r->rax = (u64)signal_deliver(t, tr, (long)r->rax, nr != 15);
+    if (t->must_exit)
+        thread_exit(t); /* another thread ran exit_group or exec */
     t->in_syscall = -1;
     t->trap = NULL;
 }
@@ -89,6 +91,8 @@ void linux_async_trap(struct cpu_trap *tr, int signo)
     /* In guest code the signal is delivered now; inside the library OS it waits for the
      * syscall's return (the interrupted host wait gives EINTR, so that is soon). */
     if (t->in_syscall < 0 && !plat_ip_in_libos(tr->regs->rip)) {
+        if (t->must_exit)
+            thread_exit(t);
         t->trap = tr;
         tr->regs->rax = (u64)signal_deliver(t, tr, (long)tr->regs->rax, false);
         t->trap = NULL;

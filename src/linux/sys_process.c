@@ -10,6 +10,7 @@
 #include "linux.h"
 #include "../kernel/wait.h"
 #include "../loader/loader.h"
+#include "../kernel/futex.h"
 
 #define CLONE_VM 0x00000100
 #define CLONE_FS 0x00000200
@@ -76,10 +77,24 @@ static long resume_parent(struct cpu_trap *tr, struct thread *parent, struct vfo
 
 /* ---- exit ---- */
 
+/* The end of one thread that is not its process's last: the tid word is cleared and its
+ * futex woken (pthread_join waits on it), then the host thread ends. */
+_Noreturn void thread_exit(struct thread *t)
+{
+    if (t->clear_child_tid) {
+        i32 zero = 0;
+        if (!copy_to_guest(t->clear_child_tid, &zero, sizeof(zero)))
+            futex_wake(t->clear_child_tid, FUTEX_BITSET_ANY, 1);
+    }
+    thread_exit_core(t);
+    plat_exit_thread(0);
+}
+
 long do_exit(struct cpu_trap *tr, int wstatus)
 {
     struct thread *t = current();
     struct proc *p = t->proc;
+    thread_kill_others(t);
     struct thread *vparent = p->vfork_parent;
     struct vfork_save *vsave = p->vfork_save;
     p->vfork_parent = NULL;
@@ -96,6 +111,9 @@ long do_exit(struct cpu_trap *tr, int wstatus)
 
 long sys_exit(int status)
 {
+    struct thread *t = current();
+    if (t->proc->nthreads > 1)
+        thread_exit(t);
     return do_exit(cur_trap(), (status & 0xff) << 8);
 }
 
@@ -126,6 +144,45 @@ static long child_start(struct thread *ct, struct cpu_trap *tr, const struct clo
     return 0;
 }
 
+/* A new thread: a host thread of this host process, entering guest code with the caller's
+ * registers but rax = 0 and the new stack, as clone's child. */
+static long clone_thread(const struct clone_req *q)
+{
+    struct thread *t = current();
+    struct proc *p = t->proc;
+    struct cpu_trap *tr = cur_trap();
+    u64 fl = q->flags;
+    if (!(fl & CLONE_SIGHAND) || !(fl & CLONE_VM))
+        return -EINVAL; /* Linux: THREAD needs SIGHAND, which needs VM */
+    if ((fl & CLONE_VFORK) || !(fl & CLONE_FILES) || !(fl & CLONE_FS))
+        return -EINVAL; /* a thread sharing less than everything is not served */
+    struct thread *ct;
+    int err = thread_new(p, t, &ct);
+    if (err)
+        return err;
+    ct->fs_base = (fl & CLONE_SETTLS) ? q->tls : t->fs_base;
+    if (fl & CLONE_CHILD_CLEARTID)
+        ct->clear_child_tid = q->child_tid;
+    if (((fl & CLONE_PARENT_SETTID) &&
+         copy_to_guest(q->parent_tid, &ct->tid, sizeof(ct->tid))) ||
+        ((fl & CLONE_CHILD_SETTID) && copy_to_guest(q->child_tid, &ct->tid, sizeof(ct->tid)))) {
+        thread_cancel(ct);
+        return -EFAULT;
+    }
+    struct cpu_regs regs = *tr->regs;
+    regs.rax = 0;
+    if (q->stack)
+        regs.rsp = q->stack;
+    i32 tid = ct->tid;
+    err = plat_thread_create(ct, ct->trap_stack, PLAT_TRAP_STACK_SIZE, &regs, ct->fs_base,
+                             &ct->host_tid);
+    if (err) {
+        thread_cancel(ct);
+        return err == -ENOMEM ? -ENOMEM : -EAGAIN;
+    }
+    return tid;
+}
+
 static long do_clone(const struct clone_req *q)
 {
     struct thread *t = current();
@@ -134,8 +191,10 @@ static long do_clone(const struct clone_req *q)
     u64 fl = q->flags;
     if (fl & CLONE_NEWS)
         return -EPERM; /* no namespaces inside a sandbox (an unprivileged user's answer) */
-    if ((fl & CLONE_THREAD) || ((fl & CLONE_VM) && !(fl & CLONE_VFORK)))
-        return -ENOSYS; /* threads come with the threads work */
+    if (fl & CLONE_THREAD)
+        return clone_thread(q);
+    if ((fl & CLONE_VM) && !(fl & CLONE_VFORK))
+        return -EINVAL; /* a process sharing our memory is not served; threads are */
     if (fl & (CLONE_SIGHAND | CLONE_FS | CLONE_FILES | CLONE_PIDFD | CLONE_PARENT))
         return -EINVAL; /* sharing these between processes is not served */
     if (q->exit_signal < 0 || q->exit_signal > NSIG)
@@ -446,7 +505,13 @@ static long do_execve(int dirfd, uptr upath, uptr uargv, uptr uenvp, int flags)
         t->host_pid = t->host_tid;
     }
 
-    /* The point of no return: from here a failure kills the process, as in Linux. */
+    /* The point of no return: from here a failure kills the process, as in Linux. The other
+     * threads end first; this one takes over the process's first thread's identity. */
+    thread_kill_others(t);
+    if (t != p->threads) {
+        t->tid = p->pid;
+        p->threads = t;
+    }
     unmap_guest();
     exec_reset(p, t);
     struct exec_args ea = {path, argv.n, envp.n, argv.v, envp.v};

@@ -245,6 +245,14 @@ int plat_doorbell(i32 host_pid, i32 host_tid);
 /* Ends a host process of the sandbox at once (teardown). Host: kill (filter: SIGKILL only).
  * Returns -ESRCH once the process is gone and reaped. */
 int plat_kill(i32 host_pid);
+/* Starts a new thread of the calling process that enters guest code with registers r: its
+ * thread pointer is thread_ptr, its trap handlers run on the given stack, its FS base is fs.
+ * *host_tid receives the new thread's host id, and is cleared (and futex-woken) by the host
+ * when that thread has ended, so its stack can be reused. Host: clone(CLONE_VM|CLONE_FS|
+ * CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_CHILD_CLEARTID|
+ * CLONE_PARENT_SETTID), then in the thread arch_prctl, sigaltstack, rt_sigprocmask. */
+int plat_thread_create(void *thread_ptr, void *trap_stack, size_t trap_stack_size,
+                       const struct cpu_regs *r, uptr fs, i32 *host_tid);
 /* Ends the calling thread only. Host: exit. */
 _Noreturn void plat_exit_thread(int status);
 

@@ -72,6 +72,47 @@ guest_jump:
         ret
         .size   guest_jump, .-guest_jump
 
+/* _Noreturn void guest_resume(const struct cpu_regs *r): enters guest code with every general
+ * register, the flags, rsp and rip taken from r (struct cpu_regs in platform.h). rip is pushed
+ * just below the guest's rsp, so this is only for a fresh stack (a new thread's). */
+        .globl  guest_resume
+        .hidden guest_resume
+        .type   guest_resume, @function
+guest_resume:
+        mov     120(%rdi), %rsp
+        push    128(%rdi)
+        push    136(%rdi)
+        popfq
+        mov     0(%rdi), %r8
+        mov     8(%rdi), %r9
+        mov     16(%rdi), %r10
+        mov     24(%rdi), %r11
+        mov     32(%rdi), %r12
+        mov     40(%rdi), %r13
+        mov     48(%rdi), %r14
+        mov     56(%rdi), %r15
+        mov     72(%rdi), %rsi
+        mov     80(%rdi), %rbp
+        mov     88(%rdi), %rbx
+        mov     96(%rdi), %rdx
+        mov     104(%rdi), %rax
+        mov     112(%rdi), %rcx
+        mov     64(%rdi), %rdi
+        ret
+        .size   guest_resume, .-guest_resume
+
+/* Where a new host thread starts: the clone through the gate returned 0 on the new stack,
+ * whose top holds this address and then the argument for plat_thread_main. */
+        .globl  thread_trampoline
+        .hidden thread_trampoline
+        .type   thread_trampoline, @function
+thread_trampoline:
+        pop     %rdi
+        and     $-16, %rsp
+        call    plat_thread_main
+        ud2
+        .size   thread_trampoline, .-thread_trampoline
+
 /* long guest_copy(void *dst, const void *src, size_t n): memcpy that may fault on either side.
  * On a fault the SIGSEGV handler moves rip to guest_copy_fault, which returns -EFAULT. */
         .globl  guest_copy

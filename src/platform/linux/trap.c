@@ -193,6 +193,53 @@ int plat_kill(i32 host_pid)
     return (int)hsys2(HNR_kill, host_pid, 9);
 }
 
+#define THREAD_CLONE_FLAGS                                                                     \
+    (0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 | 0x200000 | 0x100000)
+/* VM | FS | FILES | SIGHAND | THREAD | SYSVSEM | CHILD_CLEARTID | PARENT_SETTID */
+
+/* What a new host thread needs before it can run guest code (on its own trap stack's top). */
+struct thread_start {
+    void *thread_ptr;
+    void *trap_stack;
+    size_t trap_stack_size;
+    uptr fs;
+    struct cpu_regs regs;
+};
+
+_Noreturn void guest_resume(const struct cpu_regs *r);
+void thread_trampoline(void);
+_Noreturn void plat_thread_main(struct thread_start *st);
+
+_Noreturn void plat_thread_main(struct thread_start *st)
+{
+    struct cpu_regs regs = st->regs;
+    hsys2(HNR_arch_prctl, ARCH_SET_GS, (long)st->thread_ptr);
+    hsys2(HNR_arch_prctl, ARCH_SET_FS, (long)st->fs);
+    struct h_stack ss = {.sp = st->trap_stack, .flags = 0, .size = st->trap_stack_size};
+    hsys2(HNR_sigaltstack, (long)&ss, 0);
+    /* Born inside its creator's trap handler, the thread inherited a mask with the forwarded
+     * signals blocked; guest code runs with them open. */
+    u64 none = 0;
+    hsys4(HNR_rt_sigprocmask, H_SIG_SETMASK, (long)&none, 0, 8);
+    guest_resume(&regs);
+}
+
+int plat_thread_create(void *thread_ptr, void *trap_stack, size_t trap_stack_size,
+                       const struct cpu_regs *r, uptr fs, i32 *host_tid)
+{
+    /* The new thread begins on the top of its trap stack, where its start record and the
+     * trampoline's address wait for it; it moves to guest code and its guest stack at once. */
+    u8 *top = (u8 *)trap_stack + trap_stack_size;
+    struct thread_start *st = (struct thread_start *)(top - 512);
+    *st = (struct thread_start){thread_ptr, trap_stack, trap_stack_size, fs, *r};
+    uptr *sp = (uptr *)((u8 *)st - 64);
+    sp[0] = (uptr)thread_trampoline;
+    sp[1] = (uptr)st;
+    long tid = host_syscall6(HNR_clone, THREAD_CLONE_FLAGS, (long)sp, (long)host_tid,
+                             (long)host_tid, 0, 0);
+    return tid < 0 ? (int)tid : 0;
+}
+
 _Noreturn void plat_exit_thread(int status)
 {
     for (;;)
