@@ -182,10 +182,16 @@ static void pipe_release(struct file *f)
     kfree(e);
 }
 
+static struct waitq *pipe_waitq(struct file *f)
+{
+    return &pp(f)->wq;
+}
+
 static const struct file_ops pipe_fops = {
     .read = pipe_read,
     .write = pipe_write,
     .poll = pipe_poll,
+    .waitq = pipe_waitq,
     .ioctl = pipe_ioctl,
     .getattr = pipe_getattr,
     .release = pipe_release,

@@ -11,9 +11,11 @@ struct cpu_trap;
 struct thread;
 
 /* A thread's entry on a wait queue (wait.h). */
+struct waitq;
 struct waiter {
     struct thread *t;
     struct list link;
+    struct waitq *queue; /* the queue it was added to */
     u64 key;    /* what the waiter waits for (futex address), 0 for plain queues */
     u32 bitset; /* futex bitset */
     bool woken;

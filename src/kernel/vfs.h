@@ -151,6 +151,9 @@ struct file_ops {
     long (*ioctl)(struct file *f, unsigned long req, uptr arg);
     /* Readiness now: returns POLLIN/POLLOUT/POLLHUP/POLLERR bits (Linux values). */
     int (*poll)(struct file *f, int events);
+    /* The wait queue woken when the readiness may have changed (NULL: it never changes, or
+     * only the host knows, as for the console). */
+    struct waitq *(*waitq)(struct file *f);
     /* Maps the file: returns a platform host file handle to map (>= 0), or -ENODEV when the
      * VFS must copy the contents into anonymous memory instead. */
     int (*map_handle)(struct file *f);

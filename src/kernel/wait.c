@@ -11,6 +11,7 @@ void waitq_init(struct waitq *q)
 void waitq_add(struct waitq *q, struct waiter *w, struct thread *t)
 {
     w->t = t;
+    w->queue = q;
     w->woken = false;
     list_add_tail(&q->waiters, &w->link);
 }

@@ -3,6 +3,7 @@
  * (the console), or sleeps out the timeout, waking early for a signal. */
 #include "linux.h"
 #include "../kernel/console.h"
+#include "../kernel/wait.h"
 
 #define NSEC 1000000000L
 #define POLL_FDS_MAX 65536
@@ -43,40 +44,79 @@ static int poll_once(struct pollset *ps, short console[3])
     return ready;
 }
 
+/* The console's readiness is known only to the host, so a wait that includes it sleeps in the
+ * host's ppoll, in slices so that changes to the other files are also seen. */
+#define CONSOLE_SLICE_NS 10000000L
+
+/* Puts one waiter per polled file that has a wait queue on that queue (in shared memory: the
+ * waker may be another process). */
+static struct waiter *enqueue(struct pollset *ps, struct thread *t)
+{
+    struct proc *p = t->proc;
+    struct waiter *ws = kzalloc((size_t)(ps->n + 1) * sizeof(*ws));
+    if (!ws)
+        return NULL;
+    for (int i = 0; i < ps->n; i++) {
+        struct file *f = ps->fds[i].fd >= 0 ? fd_get(&p->fds, ps->fds[i].fd) : NULL;
+        struct waitq *q = f && f->ops && f->ops->waitq ? f->ops->waitq(f) : NULL;
+        if (q) {
+            spin_lock(&q->lock);
+            waitq_add(q, &ws[i], t);
+            spin_unlock(&q->lock);
+        }
+        file_put(f); /* the queue lives as long as the file, which the fd table holds */
+    }
+    return ws;
+}
+
+static void dequeue(struct pollset *ps, struct waiter *ws)
+{
+    for (int i = 0; i < ps->n; i++)
+        if (ws[i].queue)
+            waitq_del(ws[i].queue, &ws[i]);
+    kfree(ws);
+}
+
 /* Waits for readiness or timeout (ns; < 0 forever). Returns ready count, 0, or -EINTR. */
 static int poll_wait(struct pollset *ps, i64 timeout_ns)
 {
     struct thread *t = current();
-    struct linux_timespec start;
     i64 s;
     long ns;
     plat_clock_get(1, &s, &ns);
-    start.tv_sec = s;
-    start.tv_nsec = ns;
+    i64 start = s * NSEC + ns;
     for (;;) {
         short console[3] = {0};
+        u32 seq = wait_seq(t);
+        struct waiter *ws = timeout_ns ? enqueue(ps, t) : NULL;
         int ready = poll_once(ps, console);
-        if (ready || timeout_ns == 0)
+        if (ready || timeout_ns == 0) {
+            if (ws)
+                dequeue(ps, ws);
             return ready;
-        if (signal_any_deliverable(t))
-            return -EINTR;
+        }
+        if (!ws)
+            return -ENOMEM;
         i64 left = -1;
         if (timeout_ns > 0) {
             plat_clock_get(1, &s, &ns);
-            i64 spent = (s - start.tv_sec) * NSEC + (ns - start.tv_nsec);
-            left = timeout_ns - spent;
-            if (left <= 0)
+            left = timeout_ns - (s * NSEC + ns - start);
+            if (left <= 0) {
+                dequeue(ps, ws);
                 return 0;
+            }
         }
         int r;
-        if (console[0] | console[1] | console[2])
-            r = plat_stdio_poll(console, left);
-        else
-            r = left < 0 ? plat_sleep(1, false, 3600, 0)
-                         : plat_sleep(1, false, left / NSEC, left % NSEC);
-        if (r == -EINTR && signal_any_deliverable(t))
+        if (console[0] | console[1] | console[2]) {
+            i64 slice = left < 0 || left > CONSOLE_SLICE_NS ? CONSOLE_SLICE_NS : left;
+            r = signal_any_deliverable(t) ? -EINTR : plat_stdio_poll(console, slice);
+        } else {
+            r = wait_sleep(t, seq, left);
+        }
+        dequeue(ps, ws);
+        if (r == -EINTR && (signal_any_deliverable(t) || t->must_exit))
             return -EINTR;
-        if (r < 0 && r != -EINTR)
+        if (r < 0 && r != -EINTR && r != -ETIMEDOUT)
             return r;
     }
 }
