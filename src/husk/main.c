@@ -282,7 +282,7 @@ static int build_fs(const struct options *o, struct plat_tree *trees, int *ntree
     if (!none) {
         mount_or_die("/dev", devfs_new(), 0, "devfs");
         mount_or_die("/tmp", tmpfs_new(01777), 0, "tmpfs");
-        mount_or_die("/proc", tmpfs_new(0555), MNT_RDONLY, "an empty /proc");
+        mount_or_die("/proc", procfs_new(), MNT_RDONLY, "/proc");
         mount_or_die("/sys", tmpfs_new(0555), MNT_RDONLY, "an empty /sys");
     }
     for (int i = 0; i < o->nmounts; i++) {

@@ -102,12 +102,24 @@ static void console_release(struct file *f)
     kfree(f->priv);
 }
 
+static int console_reopen(struct file *f, struct file *nf)
+{
+    struct console *c = kzalloc(sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    c->which = cw(f);
+    nf->ops = f->ops;
+    nf->priv = c;
+    return 0;
+}
+
 static const struct file_ops console_fops = {
     .read = console_read,
     .write = console_write,
     .ioctl = console_ioctl,
     .poll = console_poll,
     .getattr = console_getattr,
+    .reopen = console_reopen,
     .release = console_release,
 };
 

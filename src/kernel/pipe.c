@@ -182,6 +182,27 @@ static void pipe_release(struct file *f)
     kfree(e);
 }
 
+/* /proc/PID/fd/N of a pipe opened again: a new end, for reading or writing as asked. */
+static int pipe_reopen(struct file *f, struct file *nf)
+{
+    struct pipe *p = pp(f);
+    bool writer = (nf->flags & O_ACCMODE) != O_RDONLY;
+    struct pipe_end *e = kzalloc(sizeof(*e));
+    if (!e)
+        return -ENOMEM;
+    e->p = p;
+    e->writer = writer;
+    spin_lock(&p->lock);
+    if (writer)
+        p->writers++;
+    else
+        p->readers++;
+    spin_unlock(&p->lock);
+    nf->ops = f->ops;
+    nf->priv = e;
+    return 0;
+}
+
 static struct waitq *pipe_waitq(struct file *f)
 {
     return &pp(f)->wq;
@@ -192,6 +213,7 @@ static const struct file_ops pipe_fops = {
     .write = pipe_write,
     .poll = pipe_poll,
     .waitq = pipe_waitq,
+    .reopen = pipe_reopen,
     .ioctl = pipe_ioctl,
     .getattr = pipe_getattr,
     .release = pipe_release,

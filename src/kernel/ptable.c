@@ -78,6 +78,21 @@ struct proc *proc_find_by_tid(i32 tid)
     return found;
 }
 
+i32 proc_next_pid(i32 after)
+{
+    i32 best = 0;
+    spin_lock(&tbl()->lock);
+    struct list *pos;
+    list_for_each(pos, &tbl()->all)
+    {
+        struct proc *p = container_of(pos, struct proc, all);
+        if (p->pid > after && (!best || p->pid < best) && p->state != PROC_ZOMBIE)
+            best = p->pid;
+    }
+    spin_unlock(&tbl()->lock);
+    return best;
+}
+
 struct proc *proc_find(i32 pid)
 {
     spin_lock(&tbl()->lock);

@@ -178,6 +178,8 @@ bool proc_exit_core(struct proc *p, int wstatus);
 /* Kills every process of the sandbox but the caller's (teardown). */
 void proc_kill_all_others(struct proc *self);
 struct proc *proc_find(i32 pid);
+/* The smallest live pid above `after`, or 0 (for listing /proc). */
+i32 proc_next_pid(i32 after);
 /* Waits for a child matching (idtype, id): P_ALL 0, P_PID 1, P_PGID 2. Fills the child's pid,
  * wait status and siginfo code; returns the pid, 0 (WNOHANG, nothing yet), or an errno. */
 struct wait_result {

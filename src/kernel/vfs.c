@@ -285,6 +285,37 @@ int vfs_resolve(const struct vfs_start *root, const struct vfs_start *start, con
             cm = w.mnt;
         }
         bool follow = !last || (flags & LOOKUP_FOLLOW) || trailing;
+        if (S_ISLNK(child->type) && follow && child->ops->follow) {
+            struct vnode *tv;
+            struct mount *tm;
+            char *tp;
+            err = child->ops->follow(child, &tv, &tm, &tp);
+            if (err != -ENOSYS) {
+                vnode_put(child);
+                if (err)
+                    goto out;
+                if (++w.links > SYMLOOP_MAX) {
+                    vnode_put(tv);
+                    kfree(tp);
+                    err = -ELOOP;
+                    goto out;
+                }
+                size_t tl = strlen(tp);
+                if (tl > PATH_MAX) {
+                    tl = 1;
+                    tp[1] = 0;
+                }
+                vnode_put(w.cur);
+                w.cur = tv;
+                w.mnt = tm ? tm : cm;
+                memcpy(w.canon, tp, tl + 1);
+                w.clen = tl;
+                kfree(tp);
+                p = next;
+                continue;
+            }
+            err = 0;
+        }
         if (S_ISLNK(child->type) && follow) {
             char target[PATH_MAX];
             long tl = child->ops->readlink ? child->ops->readlink(child, target, sizeof(target))

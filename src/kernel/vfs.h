@@ -86,6 +86,7 @@ struct kstatfs {
 struct vnode;
 struct file;
 struct fs;
+struct mount;
 
 /* Operations on a vnode. Names are single components (no '/', not "." or ".."): the VFS
  * resolves paths. Unsupported operations may be NULL (the VFS answers EPERM/ENOTSUP/EINVAL as
@@ -107,6 +108,10 @@ struct vnode_ops {
                   unsigned flags);
     /* Copies the symlink's target (not NUL-terminated) into buf; returns its length. */
     long (*readlink)(struct vnode *v, char *buf, size_t n);
+    /* A "magic" symlink (procfs's fd links) leads to an object, not a path: *target (a new
+     * reference), its mount (NULL: the link's own) and a canonical path for it. -ENOSYS means
+     * an ordinary link after all. */
+    int (*follow)(struct vnode *v, struct vnode **target, struct mount **mnt, char **path);
     int (*getattr)(struct vnode *v, struct vattr *a);
     int (*setattr)(struct vnode *v, const struct vattr *a, unsigned mask);
     /* Opens v (already checked for access and type) into a new file description: the fs sets
@@ -160,6 +165,8 @@ struct file_ops {
     int (*fsync)(struct file *f, bool data_only);
     /* Attributes of files without a vnode (pipes, console). */
     int (*getattr)(struct file *f, struct vattr *a);
+    /* Opens the same object again as nf (files without a vnode, reached by /proc/PID/fd). */
+    int (*reopen)(struct file *f, struct file *nf);
     void (*release)(struct file *f);
 };
 
@@ -276,6 +283,8 @@ struct vnode *devfs_new(void);
 int chrdev_open(u64 rdev, struct file *f);
 /* hostfs.c: a host tree declared to the platform; root of it. */
 int hostfs_new(const char *host_path, bool writable, struct vnode **root);
+/* procfs.c: /proc for the sandbox's processes. */
+struct vnode *procfs_new(void);
 /* overlay.c: a writable in-memory layer (upper, a tmpfs) over a read-only lower tree. */
 struct vnode *overlay_new(struct vnode *lower_root);
 
