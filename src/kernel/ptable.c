@@ -532,6 +532,27 @@ void proc_kill_all_others(struct proc *self)
     }
 }
 
+/* POSIX: a group is orphaned when no member has a parent in another group of the same
+ * session; the terminal's stop signals (not SIGSTOP) do not stop it, since no job-control
+ * shell is left to continue it. */
+bool proc_pgrp_orphaned(i32 pgid)
+{
+    bool orphaned = true;
+    spin_lock(&tbl()->lock);
+    struct list *pos;
+    list_for_each(pos, &tbl()->all)
+    {
+        struct proc *p = container_of(pos, struct proc, all);
+        if (p->pgid != pgid || p->state == PROC_ZOMBIE)
+            continue;
+        struct proc *par = p->parent;
+        if (par && par->pgid != pgid && par->sid == p->sid)
+            orphaned = false;
+    }
+    spin_unlock(&tbl()->lock);
+    return orphaned;
+}
+
 void proc_stop(struct proc *p, int sig)
 {
     p->state = PROC_STOPPED;

@@ -195,6 +195,7 @@ int proc_kill(struct proc *from, i32 pid, const struct ksiginfo *info);
 int thread_kill(i32 tgid, i32 tid, const struct ksiginfo *info);
 /* Job control: a stop signal's default action stops p; SIGCONT resumes it. */
 void proc_stop(struct proc *p, int sig);
+bool proc_pgrp_orphaned(i32 pgid);
 struct proc *proc_init(void);
 int proc_setpgid(struct proc *self, i32 pid, i32 pgid);
 int proc_getpgid(i32 pid, bool sid);

@@ -176,7 +176,7 @@ long signal_deliver(struct thread *t, struct cpu_trap *tr, long ret, bool in_sys
             int act = sig_default_action(sig);
             if (act == 1 || act == 2) /* no core is written (RLIMIT_CORE is 0): no 0x80 */
                 return do_exit(tr, sig);
-            if (act == 3)
+            if (act == 3 && (sig == SIGSTOP || !proc_pgrp_orphaned(p->pgid)))
                 stop_until_continued(t, sig);
             continue; /* ignored, or continued */
         }
