@@ -503,6 +503,29 @@ bool proc_exit_core(struct proc *p, int wstatus)
 #define TEARDOWN_MAX 1024
 #define TEARDOWN_WAIT_NS 5000000000L
 
+/* A host process ended. Normally its guest process already went through proc_exit_core; if
+ * not, the host killed it (the seccomp filter, for a forbidden host call), and it becomes a
+ * zombie now with the status the host reported. Called from the platform's reaping, which runs
+ * only where no lock is held. */
+void proc_host_exit(i32 host_pid, int wstatus)
+{
+    struct proc *found = NULL;
+    spin_lock(&tbl()->lock);
+    struct list *pos;
+    list_for_each(pos, &tbl()->all)
+    {
+        struct proc *p = container_of(pos, struct proc, all);
+        if (p->state != PROC_ZOMBIE && !p->vfork_parent && p->threads &&
+            p->threads->host_pid == host_pid) {
+            found = p;
+            break;
+        }
+    }
+    spin_unlock(&tbl()->lock);
+    if (found && found != current()->proc)
+        proc_exit_core(found, wstatus);
+}
+
 void proc_kill_all_others(struct proc *self)
 {
     static i32 pids[TEARDOWN_MAX];

@@ -177,6 +177,7 @@ void proc_fork_cancel(struct proc *c);
 bool proc_exit_core(struct proc *p, int wstatus);
 /* Kills every process of the sandbox but the caller's (teardown). */
 void proc_kill_all_others(struct proc *self);
+void proc_host_exit(i32 host_pid, int wstatus);
 struct proc *proc_find(i32 pid);
 /* The smallest live pid above `after`, or 0 (for listing /proc). */
 i32 proc_next_pid(i32 after);

@@ -98,3 +98,8 @@ void linux_async_trap(struct cpu_trap *tr, int signo)
         t->trap = NULL;
     }
 }
+
+void linux_host_child_exit(i32 host_pid, int wstatus)
+{
+    proc_host_exit(host_pid, wstatus);
+}

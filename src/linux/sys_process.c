@@ -236,7 +236,7 @@ static long do_clone(const struct clone_req *q)
         return r == -ENOMEM ? -ENOMEM : -EAGAIN;
     }
     if (r == 0) { /* the child, in its own host process */
-        ct->host_pid = ct->host_tid;
+        ct->host_pid = plat_host_tid();
         return child_start(ct, tr, q);
     }
     ct->host_pid = (i32)r;
@@ -489,6 +489,7 @@ static long do_execve(int dirfd, uptr upath, uptr uargv, uptr uenvp, int flags)
         p->vfork_save = NULL;
         long r = plat_fork(t, &t->host_tid);
         if (r < 0) {
+            t->host_tid = vparent->host_tid;
             p->vfork_parent = vparent;
             p->vfork_save = vsave;
             exec_prep_release(&prep);
@@ -502,7 +503,7 @@ static long do_execve(int dirfd, uptr upath, uptr uargv, uptr uenvp, int flags)
             t->host_pid = (i32)r;
             return resume_parent(tr, vparent, vsave, p->pid);
         }
-        t->host_pid = t->host_tid;
+        t->host_pid = plat_host_tid();
     }
 
     /* The point of no return: from here a failure kills the process, as in Linux. The other

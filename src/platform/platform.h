@@ -38,6 +38,8 @@ struct cpu_trap {
 void linux_syscall_trap(struct cpu_trap *t); /* the guest executed a syscall instruction */
 void linux_fault_trap(struct cpu_trap *t);   /* the guest faulted (SIGSEGV, SIGFPE, ...) */
 void linux_async_trap(struct cpu_trap *t, int signo); /* a host signal arrived for the guest */
+/* A host process of the sandbox has ended (and was reaped), with a wait status. */
+void linux_host_child_exit(i32 host_pid, int wstatus);
 
 /* ---- Start-up and exit ---------------------------------------------------------------- */
 
@@ -230,9 +232,11 @@ int plat_usage(struct plat_usage *u);
  * memory mapped with PLAT_MAP_SHARED before the split. */
 
 /* Splits the calling host process in two. In the child the calling thread's pointer (GS) is
- * set to child_thread_ptr before this returns 0; the parent gets the child's host id (> 0).
- * Host: clone(CLONE_FILES | SIGCHLD) (filter: exactly those flags, no new stack), arch_prctl,
- * gettid. */
+ * set to child_thread_ptr before this returns 0; the parent gets the child's host id (> 0),
+ * also written to *child_host_tid (shared memory) before the child runs. When a host process
+ * of the sandbox ends, its host parent (or the first process, for orphans) reaps it and calls
+ * linux_host_child_exit. Host: clone(CLONE_FILES | SIGCHLD | CLONE_PARENT_SETTID) (filter:
+ * exactly those flags), arch_prctl; waitid(P_ALL, WEXITED | WNOHANG) on host SIGCHLD. */
 long plat_fork(void *child_thread_ptr, i32 *child_host_tid);
 /* The host id of the calling thread. Host: gettid. */
 i32 plat_host_tid(void);

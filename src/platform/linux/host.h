@@ -62,6 +62,7 @@ enum {
     HNR_renameat2 = 316,
     HNR_seccomp = 317,
     HNR_getrandom = 318,
+    HNR_waitid = 247,
     HNR_openat2 = 437,
     HNR_fchmodat2 = 452,
     HNR_landlock_create_ruleset = 444,

@@ -85,8 +85,10 @@ static const struct allow allowlist[] = {
     {HNR_ppoll, "ppoll", {0}},
     {HNR_futex, "futex", {1, 2, {0, 1}}}, /* FUTEX_WAIT and FUTEX_WAKE only */
     /* A new process (CLONE_FILES|SIGCHLD) or a new thread of this one (see trap.c). */
-    {HNR_clone, "clone", {0, 2, {0x400 | 17, 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 |
-                                              0x200000 | 0x100000}}},
+    {HNR_waitid, "waitid", {3, 1, {5}}}, /* P_ALL, WEXITED|WNOHANG: reap host children */
+    {HNR_clone, "clone", {0, 2, {0x400 | 17 | 0x100000,
+                                 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 | 0x200000 |
+                                     0x100000}}},
     {HNR_gettid, "gettid", {0}},
     {HNR_tgkill, "tgkill", {2, 1, {PLAT_DOORBELL}}},
     {HNR_kill, "kill", {1, 1, {9}}}, /* SIGKILL only: sandbox teardown */

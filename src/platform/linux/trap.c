@@ -32,14 +32,15 @@ struct h_ucontext {
 
 /* Linux signal numbers used here. */
 enum { SIGHUP = 1, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL, SIGUSR1,
-       SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM, SIGCONT = 18, SIGTSTP = 20, SIGVTALRM = 26,
+       SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM, SIGCHLD = 17, SIGCONT, SIGTSTP = 20,
+       SIGVTALRM = 26,
        SIGPROF, SIGWINCH };
 #define BIT(s) (1ULL << ((s)-1))
 
 const u64 host_async_sigs = BIT(SIGHUP) | BIT(SIGINT) | BIT(SIGQUIT) | BIT(SIGUSR1) |
                             BIT(SIGUSR2) | BIT(SIGALRM) | BIT(SIGTERM) | BIT(SIGCONT) |
                             BIT(SIGTSTP) | BIT(SIGWINCH) | BIT(SIGVTALRM) | BIT(SIGPROF) |
-                            BIT(PLAT_DOORBELL);
+                            BIT(PLAT_DOORBELL) | BIT(SIGCHLD);
 
 /* FXSAVE software-reserved bytes say how large the XSAVE area really is. */
 #define FP_XSTATE_MAGIC1 0x46505853U
@@ -90,9 +91,30 @@ static void on_fault(int sig, struct h_siginfo *si, struct h_ucontext *uc)
     linux_fault_trap(&t);
 }
 
+/* Host children (the sandbox's other processes, and orphans coming back to the subreaper)
+ * are reaped here as they end; the core hears how each ended, which matters when the host
+ * killed one (the seccomp filter) without the core knowing. */
+static void reap_host_children(void)
+{
+    for (;;) {
+        struct h_siginfo si = {0};
+        long r = hsys5(HNR_waitid, 0 /* P_ALL */, 0, (long)&si, 4 | 1 /* WEXITED|WNOHANG */, 0);
+        i32 pid = *(i32 *)si.raw;
+        if (r < 0 || pid == 0)
+            return;
+        int status = *(i32 *)(si.raw + 8);
+        /* CLD_EXITED 1: status is the exit code; otherwise it is the signal. */
+        linux_host_child_exit(pid, si.code == 1 ? (status & 0xff) << 8 : status & 0x7f);
+    }
+}
+
 static void on_async(int sig, struct h_siginfo *si, struct h_ucontext *uc)
 {
     (void)si;
+    if (sig == SIGCHLD) {
+        reap_host_children();
+        sig = PLAT_DOORBELL; /* then, like a doorbell, look at pending guest signals */
+    }
     struct cpu_trap t = {0};
     fill_trap(&t, uc);
     linux_async_trap(&t, sig);
@@ -126,9 +148,6 @@ int trap_install(void)
                               .restorer = host_sigreturn};
     if (!r)
         r = (int)hsys4(HNR_rt_sigaction, SIGPIPE, (long)&ign, 0, 8);
-    /* Host children are reaped by the host at once: the core keeps guest zombies itself. */
-    if (!r)
-        r = (int)hsys4(HNR_rt_sigaction, 17 /* SIGCHLD */, (long)&ign, 0, 8);
     return r;
 }
 
@@ -165,16 +184,15 @@ uptr plat_get_fs(void)
     return v;
 }
 
+/* CLONE_FILES | SIGCHLD | CLONE_PARENT_SETTID: the host writes the child's id into
+ * *child_host_tid (shared memory) before the child runs. */
+#define PROCESS_CLONE_FLAGS (0x400 | 17 | 0x100000)
+
 long plat_fork(void *child_thread_ptr, i32 *child_host_tid)
 {
-    long r = hsys5(HNR_clone, 0x400 | 17 /* CLONE_FILES | SIGCHLD */, 0, 0, 0, 0);
-    if (r == 0) {
-        /* The child: its own thread pointer before anything else reads GS. */
+    long r = hsys5(HNR_clone, PROCESS_CLONE_FLAGS, 0, (long)child_host_tid, 0, 0);
+    if (r == 0) /* the child: its own thread pointer before anything else reads GS */
         hsys2(HNR_arch_prctl, ARCH_SET_GS, (long)child_thread_ptr);
-        *child_host_tid = (i32)hsys0(HNR_gettid);
-    } else if (r > 0) {
-        *child_host_tid = (i32)r;
-    }
     return r;
 }
 
