@@ -172,12 +172,14 @@ static void pipe_release(struct file *f)
     else
         p->readers--;
     bool last = !p->readers && !p->writers;
+    /* Wake the other side while still holding the lock: once it is dropped, the other end's
+     * release (in another process) may free the pipe. */
+    if (!last)
+        pipe_changed(p);
     spin_unlock(&p->lock);
     if (last) {
         kfree(p->buf);
         kfree(p);
-    } else {
-        pipe_changed(p);
     }
     kfree(e);
 }

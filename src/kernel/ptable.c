@@ -456,15 +456,17 @@ bool proc_exit_core(struct proc *p, int wstatus)
     drop_fds(&p->fds); /* pipes see their ends close before the parent learns of the exit */
     drop_fsctx(&p->cwd);
     drop_fsctx(&p->root);
+    /* Everything from here happens under the table lock: once p is a zombie its parent may
+     * reap and free it, which also needs the lock, so p is not touched after the unlock. */
     spin_lock(&t->lock);
-    /* Orphans go to init; a zombie among them is init's to reap. */
     struct proc *init = t->init;
-    bool orphan_zombie = false;
+    bool orphan_zombie = false, is_init = p == init;
+    /* Orphans go to init; a zombie among them is init's to reap. */
     while (!list_empty(&p->children)) {
         struct proc *c = container_of(p->children.next, struct proc, sibling);
         list_del(&c->sibling);
-        c->parent = init == p ? NULL : init;
-        c->ppid = init == p ? 0 : 1;
+        c->parent = is_init ? NULL : init;
+        c->ppid = is_init ? 0 : 1;
         if (c->parent)
             list_add_tail(&init->children, &c->sibling);
         orphan_zombie |= c->state == PROC_ZOMBIE;
@@ -474,34 +476,21 @@ bool proc_exit_core(struct proc *p, int wstatus)
     struct proc *par = p->parent;
     bool reap_now = par && (par->sigactions[SIGCHLD - 1].handler == SIG_IGN ||
                             (par->sigactions[SIGCHLD - 1].flags & SA_NOCLDWAIT));
-    spin_unlock(&t->lock);
-    if (orphan_zombie && init && init != p)
-        waitq_wake_all(init->child_wq);
-    if (p == init)
-        return true;
     if (reap_now) {
         /* No zombie: the parent ignores SIGCHLD or asked for SA_NOCLDWAIT. (The struct stays
          * allocated: its own host process is still running on it until it exits.) */
-        spin_lock(&t->lock);
         list_del(&p->all);
         list_del(&p->sibling);
-        spin_unlock(&t->lock);
-        kfree(p->child_wq);
-        p->child_wq = NULL;
     }
+    if (orphan_zombie && init && !is_init)
+        waitq_wake_all(init->child_wq);
     /* SA_NOCLDWAIT still sends SIGCHLD to a handler; SIG_IGN sends nothing (notify_parent
      * checks). Either way the parent's waiters look again. */
-    notify_parent(p, wait_code(wstatus), wait_status_field(wstatus));
-    return false;
+    if (!is_init)
+        notify_parent(p, wait_code(wstatus), wait_status_field(wstatus));
+    spin_unlock(&t->lock);
+    return is_init;
 }
-
-/* Teardown: SIGKILL every other host process of the sandbox, then wait until each is gone.
- * They are this process's host children or, as orphans, come back to it (it is the host
- * subreaper), and the host reaps them at once (SIGCHLD ignored), so a kill that finds no
- * process means it has been reaped. Nobody takes a lock after this, so killing holders of
- * shared locks is safe. */
-#define TEARDOWN_MAX 1024
-#define TEARDOWN_WAIT_NS 5000000000L
 
 /* A host process ended. Normally its guest process already went through proc_exit_core; if
  * not, the host killed it (the seccomp filter, for a forbidden host call), and it becomes a
@@ -525,6 +514,12 @@ void proc_host_exit(i32 host_pid, int wstatus)
     if (found && found != current()->proc)
         proc_exit_core(found, wstatus);
 }
+
+/* Teardown: SIGKILL every other host process of the sandbox, then wait until each is gone
+ * (reaped by the platform: this process is their host parent or subreaper). Nobody takes a lock
+ * after this, so killing holders of shared locks is safe. */
+#define TEARDOWN_MAX 1024
+#define TEARDOWN_WAIT_NS 5000000000L
 
 void proc_kill_all_others(struct proc *self)
 {

@@ -97,11 +97,12 @@ long do_exit(struct cpu_trap *tr, int wstatus)
     thread_kill_others(t);
     struct thread *vparent = p->vfork_parent;
     struct vfork_save *vsave = p->vfork_save;
+    i32 pid = p->pid;
     p->vfork_parent = NULL;
     p->vfork_save = NULL;
-    bool init = proc_exit_core(p, wstatus);
+    bool init = proc_exit_core(p, wstatus); /* p may be reaped and freed from here on */
     if (vparent)
-        return resume_parent(tr, vparent, vsave, p->pid); /* the parent's host process lives on */
+        return resume_parent(tr, vparent, vsave, pid); /* the parent's host process lives on */
     if (init) {
         proc_kill_all_others(p);
         plat_exit((wstatus & 0x7f) ? 128 + (wstatus & 0x7f) : (wstatus >> 8) & 0xff);
