@@ -27,6 +27,8 @@ satisfied() {
     make) have make ;;
     python3) have python3 ;;
     musl-tools) have musl-gcc ;;
+    # the shell cases run /bin/bash (and /bin/busybox sh)
+    bash) [ -x /bin/bash ] ;;
     # the dynamically linked `busybox` package also provides /bin/busybox, but the tests
     # are meant for the static one
     busybox-static)
@@ -36,7 +38,7 @@ satisfied() {
 }
 
 missing=""
-for pkg in gcc libc6-dev make python3 musl-tools busybox-static; do
+for pkg in gcc libc6-dev make python3 musl-tools busybox-static bash; do
     satisfied "$pkg" || missing="$missing $pkg"
 done
 missing="${missing# }"

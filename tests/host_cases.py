@@ -12,13 +12,16 @@ symlink targets; not times). Options:
     sort=True          sort stdout lines before comparing (for readdir-order output)
     tree={...}         scratch contents instead of DEFAULT_TREE
     snapshot=False     do not compare the scratch tree afterwards
+    check_procs=True   fail if a run leaves processes behind (run.py's check-no-husk-procs)
     tmpfs=True         the steps use the sandbox's own /tmp (an empty tmpfs): write {tmp}
                        for it. Natively {tmp} is an empty directory standing in for it, and
                        that directory's path is shown as "/tmp" in the output.
 
-Steps must not need fork (husk has none yet): run each applet directly, and in `sh -c`
-scripts use only shell builtins (echo, printf, read, test/[, cd, pwd, :, exit, set, ...)
-and redirections. `python3 tests/run.py --husk-cmd native --fork-check` verifies that.
+DYNAMIC_CASES and BUSYBOX_CASES do not fork: they run each applet directly, and their
+`sh -c` scripts use only shell builtins (echo, printf, read, test/[, cd, pwd, :, exit, set,
+...) and redirections. SHELL_CASES are the opposite: scripts full of pipelines, subshells,
+background jobs and external commands, each run by busybox sh and by bash (sh_both) unless
+it is specific to one of them (sh_one).
 """
 
 from dataclasses import dataclass, field
@@ -70,6 +73,7 @@ class HostCase:
     tree: dict = None
     snapshot: bool = True
     tmpfs: bool = False
+    check_procs: bool = False
 
 
 def bb(name, *steps, **options):
@@ -220,4 +224,88 @@ BUSYBOX_CASES = [
     bbtmp("noclobber", "set -C; echo a > {tmp}/f; echo b > {tmp}/f; echo status $?"),
     bbtmp("missing", "read l < {tmp}/nothere; echo status $?"),
     bbtmp("empty", "for f in {tmp}/*; do echo \"entry: $f\"; done"),
+]
+
+
+# Shells, for SHELL_CASES: name -> (argv that runs a script given as the next argument,
+# the `#!` line naming that shell).
+SHELLS = {
+    "busybox-sh": (["/bin/busybox", "sh", "-c"], "#!/bin/busybox sh"),
+    "bash": (["/bin/bash", "-c"], "#!/bin/bash"),
+}
+
+
+def sh_one(shell, name, script, **options):
+    """A case running script with one shell of SHELLS, named SHELL/NAME. In the script,
+    {sh} is that shell's command line (for nested shells) and {shebang} its #! line; with
+    tmpfs=True, {tmp} is the sandbox's /tmp (see above)."""
+    argv, shebang = SHELLS[shell]
+    sh = " ".join(argv[:-1])
+    text = script.replace("{sh}", sh).replace("{shebang}", shebang)
+    options.setdefault("check_procs", True)
+    return HostCase("%s/%s" % (shell, name), [argv + [text]], **options)
+
+
+def sh_both(name, script, **options):
+    """The same script run by every shell of SHELLS, as separate cases."""
+    return [sh_one(shell, name, script, **options) for shell in SHELLS]
+
+
+SHELL_CASES = [
+    *sh_both("pipeline", "seq 100 | sort -rn | head -3"),
+    *sh_both("pipeline-long", "cat words.txt | sort | uniq -c | sort -rn | head -2 | wc -l"),
+    *sh_both("pipeline-status", "false | true; echo $?; true | false; echo $?; "
+                                "set -o pipefail; false | true; echo $?"),
+    *sh_both("pipeline-sigpipe", "yes | head -3; echo \"status $?\""),
+    *sh_both("pipeline-loop", "for i in $(seq 20); do echo $i | tr 0-9 a-j; done | tail -2"),
+    *sh_both("pipeline-read", "echo hi there | { read a b; echo \"got $b $a\"; }"),
+    *sh_both("subshell", "x=1; (x=2; echo in $x; exit 3); echo \"status $? out $x\"; "
+                         "(cd dir && echo sub $(ls)); pwd >/dev/null; (umask 077); umask"),
+    *sh_both("command-substitution",
+             "a=$(echo hi); b=`echo there`; echo \"$a $b\"; n=$(seq 5 | wc -l); "
+             "echo $((n + 1)); x=$(exit 4); echo $?; echo \"$(echo \"$(echo nested)\")\"; "
+             "echo \"$(cat words.txt | head -1)\""),
+    *sh_both("here-document", "x=world\ncat <<EOF\nhello $x\n$(echo sub)\nEOF\n"
+                              "cat <<'EOF'\nliteral $x\nEOF\n"
+                              "while read a b; do echo \"[$a|$b]\"; done <<EOF\n1 2\n3 4\nEOF\n"
+                              "cat <<EOF | wc -c\n$(seq 20000)\nEOF\n"),
+    *sh_both("background-wait",
+             "sleep 0.2 & p=$!; wait $p; echo \"sleep status $?\"; "
+             "(exit 5) & wait $!; echo \"status $?\"; "
+             "for i in 1 2 3; do (exit $i) & done; wait; echo \"all done $?\"; "
+             "sleep 5 & p=$!; kill $p; wait $p; echo \"killed status $?\""),
+    *sh_both("trap", "trap 'echo got' USR1; kill -USR1 $$; echo after"),
+    *sh_both("trap-exit", "trap 'echo bye' EXIT; trap 'echo child signalled' USR2; "
+                          "(kill -USR2 $$); echo next; exit 2"),
+    *sh_both("exit-codes", "{sh} -c 'exit 3'; echo $?; {sh} -c 'exit 300'; echo $?; "
+                           "{sh} -c 'kill -TERM $$'; echo $?; false; echo $?; ! true; echo $?"),
+    *sh_both("sh-c-status", "{sh} -c 'exit 3'"),
+    *sh_both("set-e", "set -e; echo start; if false; then :; fi; false || echo handled; "
+                      "x=$(false) || echo \"substitution failed\"; (exit 4); echo notreached"),
+    *sh_both("nested-sh", "{sh} -c '{sh} -c \"echo inner; exit 7\"; echo \"middle got $?\"; "
+                          "exit 5'; echo \"outer got $?\""),
+    *sh_both("ppid", "[ \"$({sh} -c 'echo $PPID')\" = \"$$\" ] && "
+                     "echo \"child's PPID is our pid: ok\""),
+    *sh_both("script-shebang", "printf '{shebang}\\necho \"script $0 $# $*\"\\nexit 6\\n' > s.sh; "
+                               "chmod +x s.sh; ./s.sh a b; echo \"status $?\""),
+    *sh_both("script-no-shebang", "printf 'echo no shebang $1\\n' > n.sh; chmod +x n.sh; "
+                                  "./n.sh x; echo \"status $?\""),
+    *sh_both("exec", "{sh} -c 'exec echo replaced; echo no'; exec 3>out.txt; echo via3 >&3; "
+                     "exec 3>&-; cat out.txt"),
+    *sh_both("xargs", "seq 5 | xargs -n2 echo item; printf 'a b\\nc\\n' | xargs echo all:"),
+    *sh_both("find-exec", "find dir -name '*.txt' -exec cat {} \\; | sort; "
+                          "find . -type f -name '*.txt' -exec wc -l {} + | sort"),
+    # the three lines of the issue
+    sh_one("busybox-sh", "issue-line-1",
+           "ls /etc | grep -c conf; (cd {tmp} && echo $(pwd)) ; x=$(seq 5 | tail -1); echo $x",
+           tmpfs=True),
+    sh_one("bash", "issue-line-2",
+           "for i in $(seq 50); do echo $i; done | sort -n | tail -3 >{tmp}/o; cat {tmp}/o",
+           tmpfs=True),
+    sh_one("busybox-sh", "issue-line-3", "sleep 10 & kill %1; wait; echo $?"),
+    *sh_both("kill-job", "sleep 10 & kill %1; wait %1; echo $?"),
+    sh_one("bash", "pipestatus", "yes | head -1; echo ${PIPESTATUS[@]}; true | false | true; "
+                                  "echo ${PIPESTATUS[@]}"),
+    sh_one("bash", "process-substitution", "diff <(seq 3) <(seq 3) && echo same; "
+                                           "cat <(echo from a process)"),
 ]

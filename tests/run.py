@@ -22,6 +22,8 @@ diff) or `SKIP name: reason`, then one final line `N passed, N failed, N skipped
   dynamic/NAME         dynamically linked host programs   } from tests/host_cases.py,
   busybox/NAME         busybox applets on a --rw scratch  } compared the same way
   busybox-tmpfs/NAME   busybox sh scripts using the sandbox's /tmp
+  busybox-sh/NAME      shell scripts (pipelines, subshells, jobs, traps...) run by
+  bash/NAME            busybox sh and by bash (SHELL_CASES), likewise
   security/NAME        tests/security/NAME.c (gcc -static), run under husk only, checked
                        against the expectations in its header.
 
@@ -50,6 +52,13 @@ comment text is fine; an unknown hyphenated NAME is reported as a misspelt direc
   native-only: REASON      run natively only (checking expect-status); the case reports
                            SKIP with REASON. For programs husk is known not to support yet.
   skip: REASON             do not run at all; report SKIP with REASON
+  check-no-husk-procs      guest: after each run (native and husk) wait up to 2 seconds for
+                           every other process of the run to end, then fail the case if
+                           any is still alive (killing it). A run is the leader of a new
+                           session and everything it starts stays in that session (husk's
+                           guest processes are host processes of its session), so the
+                           session's live members are exactly its leftovers; zombies are
+                           ignored (the host's init may be slow to reap orphans)
   setup-dir: PATH          create directory PATH in the scratch directory before each run
   setup-file: PATH=TEXT    create file PATH holding TEXT (backslash escapes allowed)
   setup-symlink: PATH -> TARGET
@@ -123,9 +132,10 @@ KNOWN_DIRECTIVES = {
     "args", "husk-args", "env", "stdin", "compare", "expect-status", "expect-stdout",
     "variants", "cflags", "timeout", "native-only", "skip", "setup-dir", "setup-file",
     "setup-symlink", "check-unchanged", "check-absent", "husk-gate-arg", "husk-canary",
-    "no-scratch-mount", "husk-program",
+    "no-scratch-mount", "husk-program", "check-no-husk-procs",
 }
-FLAGS = {"husk-gate-arg", "husk-canary", "no-scratch-mount"}  # directives without a value
+# directives without a value
+FLAGS = {"husk-gate-arg", "husk-canary", "no-scratch-mount", "check-no-husk-procs"}
 REPEATABLE = {"env", "expect-stdout", "setup-dir", "setup-file", "setup-symlink",
               "check-unchanged", "check-absent"}
 
@@ -340,14 +350,51 @@ class Run:
     stdout: bytes = b""
     stderr: bytes = b""
     status: int = None  # None: timed out
+    leftovers: list = field(default_factory=list)  # processes left running (check_procs)
 
     def show_cmd(self):
         return " ".join(shlex.quote(a) for a in self.argv)
 
 
-def run_process(argv, cwd, env, stdin, timeout):
+LEFTOVER_GRACE = 2.0  # seconds a run's other processes get to vanish after it exits
+
+
+def session_processes(sid):
+    """The live (not zombie) processes of session sid, as description strings."""
+    found = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+        except OSError:
+            continue
+        fields = st[st.rindex(")") + 2:].split()  # state ppid pgrp session ...
+        if int(fields[3]) != sid or fields[0] in "ZX":
+            continue
+        try:
+            exe = os.readlink("/proc/%s/exe" % d)
+        except OSError:
+            exe = "?"
+        try:
+            with open("/proc/%s/wchan" % d) as f:
+                wchan = f.read().strip() or "-"
+        except OSError:
+            wchan = "?"
+        found.append((int(d), "pid %s state %s wchan %s exe %s" % (d, fields[0], wchan, exe)))
+    return found
+
+
+def run_process(argv, cwd, env, stdin, timeout, check_procs=False):
     """Runs argv in its own process group, feeding it stdin (bytes, or None for /dev/null);
-    on timeout kills the whole group (status None)."""
+    on timeout kills the whole group (status None).
+
+    With check_procs, also looks for processes of the run that outlive it: every run is
+    the leader of a new session, and the processes it starts (natively, or the host
+    processes of husk's guest processes) stay in that session. Once the leader has exited,
+    any live member still there after LEFTOVER_GRACE seconds is listed in r.leftovers and
+    killed (otherwise it would hold the output pipes open until the timeout)."""
     r = Run(argv)
     try:
         p = subprocess.Popen(argv, cwd=cwd, env=env,
@@ -358,16 +405,54 @@ def run_process(argv, cwd, env, stdin, timeout):
         r.stderr = ("runner: cannot start %s: %s" % (argv[0], e)).encode()
         r.status = 127
         return r
+    if not check_procs:
+        try:
+            r.stdout, r.stderr = p.communicate(stdin, timeout=max(timeout, 0.1))
+            r.status = exit_status(p.returncode)
+        except subprocess.TimeoutExpired:
+            kill_group(p.pid)
+            r.stdout, r.stderr = p.communicate()
+        return r
+
+    deadline = time.monotonic() + max(timeout, 0.1)
+    talked = {}
+
+    def talk():  # reads the output until every holder of the pipes is gone
+        talked["out"] = p.communicate(stdin)
+
+    reader = threading.Thread(target=talk, daemon=True)
+    reader.start()
     try:
-        r.stdout, r.stderr = p.communicate(stdin, timeout=max(timeout, 0.1))
+        p.wait(timeout=max(deadline - time.monotonic(), 0.1))
         r.status = exit_status(p.returncode)
     except subprocess.TimeoutExpired:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        r.stdout, r.stderr = p.communicate()
+        kill_group(p.pid)
+    else:
+        grace = time.monotonic() + LEFTOVER_GRACE
+        left = session_processes(p.pid)
+        while left and time.monotonic() < grace:
+            time.sleep(0.02)
+            left = session_processes(p.pid)
+        r.leftovers = [desc for _, desc in left]
+        for pid, _ in left:  # members of this run's own session: ours to end
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    reader.join(max(deadline - time.monotonic(), 1.0))
+    if reader.is_alive():  # something outside the session holds the pipes
+        r.status = None
+        kill_group(p.pid)
+        reader.join(5)
+    r.stdout, r.stderr = talked.get("out", (b"", b""))
     return r
+
+
+def kill_group(pgid):
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 # ---------------------------------------------------------------------------------------
@@ -451,6 +536,7 @@ class Diff:
     timeout: float = None
     prepare: object = None  # callable(ctx) run first (compiles), may raise Skip/Failure
     skip: str = None
+    check_procs: bool = False  # fail if a run leaves processes behind (check-no-husk-procs)
 
     def run(self, ctx):
         if self.skip:
@@ -488,7 +574,13 @@ class Diff:
                 trace = scratch.parent / ("strace.%d" % i)
                 argv = ["strace", "-f", "-qq", "-o", str(trace), "-e",
                         "trace=fork,vfork,clone,clone3,execve"] + argv
-            r = run_process(argv, scratch, env, self.stdin, deadline - time.monotonic())
+            r = run_process(argv, scratch, env, self.stdin, deadline - time.monotonic(),
+                            check_procs=self.check_procs)
+            if r.leftovers:
+                raise Failure("%s side left %d process%s running after it exited (step %d)"
+                              % (side, len(r.leftovers), "" if len(r.leftovers) == 1 else "es",
+                                 i + 1),
+                              ["command: " + r.show_cmd()] + r.leftovers + output_tail(r))
             if r.status is None:
                 raise Failure("%s side timed out (step %d)" % (side, i + 1),
                               ["command: " + r.show_cmd()] + output_tail(r))
@@ -611,20 +703,21 @@ def make_guest_case(name, variant, src, binary, d, tree):
                 compare=d.get("compare", "all"), env=env,
                 expect_status=int(d.get("expect-status", "0")),
                 native_only=d.get("native-only"), skip=d.get("skip"),
-                timeout=float(d["timeout"]) if "timeout" in d else None, prepare=prepare)
+                timeout=float(d["timeout"]) if "timeout" in d else None, prepare=prepare,
+                check_procs=bool(d.get("check-no-husk-procs")))
     return case
 
 
 def host_program_cases():
     """Diff cases for tests/host_cases.py."""
     cases = []
-    for hc in host_cases.DYNAMIC_CASES + host_cases.BUSYBOX_CASES:
+    for hc in host_cases.DYNAMIC_CASES + host_cases.BUSYBOX_CASES + host_cases.SHELL_CASES:
         steps = [shlex.split(s) if isinstance(s, str) else list(s) for s in hc.steps]
         tree = host_cases.DEFAULT_TREE if hc.tree is None else hc.tree
         case = Diff(hc.name, steps, tree=tree,
                     stdin=None if hc.stdin is None else hc.stdin.encode(),
                     compare=hc.compare, sort=hc.sort,
-                    snapshot=hc.snapshot, tmpfs=hc.tmpfs)
+                    snapshot=hc.snapshot, tmpfs=hc.tmpfs, check_procs=hc.check_procs)
         missing = sorted({s[0] for s in steps if not os.access(s[0], os.X_OK)})
         if missing:
             case.skip = "not installed: " + ", ".join(missing) + (
