@@ -776,3 +776,26 @@ long sys_fallocate(int fd, int mode, i64 off, i64 len)
     file_put(f);
     return r;
 }
+
+#define CLOSE_RANGE_UNSHARE 2
+#define CLOSE_RANGE_CLOEXEC 4
+
+/* close_range: closes (or marks close-on-exec) every open descriptor in [first, last]. The
+ * table belongs to one process (its threads share it, as with CLONE_FILES); UNSHARE would give
+ * the caller a private copy first, which for a single-threaded caller changes nothing. */
+long sys_close_range(unsigned first, unsigned last, unsigned flags)
+{
+    if (flags & ~(unsigned)(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC))
+        return -EINVAL;
+    if (first > last)
+        return -EINVAL;
+    struct fdtable *t = fdt();
+    unsigned end = MIN(last, (unsigned)(t->cap ? t->cap - 1 : 0));
+    for (unsigned fd = first; fd <= end && t->cap; fd++) {
+        if (flags & CLOSE_RANGE_CLOEXEC)
+            fd_set_cloexec(t, (int)fd, true);
+        else
+            fd_close(t, (int)fd);
+    }
+    return 0;
+}
