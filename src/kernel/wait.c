@@ -50,6 +50,7 @@ static int wake_matching(struct waitq *q, u64 key, u32 bitset, int n, bool any)
 {
     int woken = 0;
     spin_lock(&q->lock);
+    q->gen++;
     struct list *pos = q->waiters.next;
     while (pos != &q->waiters && woken < n) {
         struct list *next = pos->next;

@@ -10,6 +10,7 @@
 struct waitq {
     spinlock_t lock;
     struct list waiters;
+    u32 gen; /* bumped by every wake: edge-triggered epoll items compare it */
 };
 
 void waitq_init(struct waitq *q);

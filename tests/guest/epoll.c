@@ -1,4 +1,3 @@
-// native-only: epoll and eventfd come with the threads and events work (issue 4)
 // epoll: epoll_create1, epoll_ctl (ADD/MOD/DEL and their errors), epoll_wait and
 // epoll_pwait over pipes: level- and edge-triggered readiness, EPOLLONESHOT, hang-up,
 // timeouts.

@@ -1,0 +1,156 @@
+/* sys_epoll.c: epoll_create/create1, epoll_ctl, epoll_wait/pwait/pwait2, eventfd/eventfd2:
+ * argument decoding for the core's eventpoll.c. */
+#include "linux.h"
+#include "../kernel/eventpoll.h"
+
+#define EPOLL_MAXEVENTS (0x7fffffff / 12)
+#define EFD_SEMAPHORE 1
+
+/* The packed layout of struct epoll_event on x86-64. */
+struct linux_epoll_event {
+    u32 events;
+    u64 data;
+} __attribute__((packed));
+
+static struct fdtable *fdt(void)
+{
+    return &current()->proc->fds;
+}
+
+long sys_epoll_create1(int flags)
+{
+    if (flags & ~O_CLOEXEC)
+        return -EINVAL;
+    struct file *f = epoll_new(0);
+    if (!f)
+        return -ENOMEM;
+    int fd = fd_install(fdt(), f, 0, flags & O_CLOEXEC);
+    if (fd < 0)
+        file_put(f);
+    return fd;
+}
+
+long sys_epoll_create(int size)
+{
+    return size <= 0 ? -EINVAL : sys_epoll_create1(0);
+}
+
+long sys_epoll_ctl(int epfd, int op, int fd, uptr uevent)
+{
+    struct linux_epoll_event ev = {0};
+    if (op != EPOLL_CTL_DEL && copy_from_guest(&ev, uevent, sizeof(ev)))
+        return -EFAULT;
+    struct file *ep = fd_get(fdt(), epfd), *target = fd_get(fdt(), fd);
+    long r;
+    if (!ep || !target)
+        r = -EBADF;
+    else if (!file_is_epoll(ep))
+        r = -EINVAL;
+    else
+        r = epoll_ctl(ep, op, fd, target, ev.events, ev.data);
+    file_put(ep);
+    file_put(target);
+    return r;
+}
+
+static long do_epoll_wait(int epfd, uptr uevents, int max, i64 timeout_ns)
+{
+    if (max <= 0 || max > EPOLL_MAXEVENTS)
+        return -EINVAL;
+    struct file *ep = fd_get(fdt(), epfd);
+    if (!ep)
+        return -EBADF;
+    long r;
+    struct ep_event *evs = NULL;
+    if (!file_is_epoll(ep)) {
+        r = -EINVAL;
+        goto out;
+    }
+    max = MIN(max, 1024);
+    evs = kmalloc((size_t)max * sizeof(*evs));
+    if (!evs) {
+        r = -ENOMEM;
+        goto out;
+    }
+    r = epoll_wait_events(ep, evs, max, timeout_ns);
+    for (long i = 0; i < r; i++) {
+        struct linux_epoll_event le = {evs[i].events, evs[i].data};
+        if (copy_to_guest(uevents + (uptr)i * sizeof(le), &le, sizeof(le))) {
+            r = -EFAULT;
+            break;
+        }
+    }
+out:
+    kfree(evs);
+    file_put(ep);
+    return r;
+}
+
+long sys_epoll_wait(int epfd, uptr events, int max, int timeout_ms)
+{
+    long r = do_epoll_wait(epfd, events, max, timeout_ms < 0 ? -1 : (i64)timeout_ms * 1000000);
+    return r == -EINTR ? -EINTR : r; /* never restarted, as in Linux */
+}
+
+/* epoll_pwait and epoll_pwait2: the same with a temporary signal mask (and a timespec). */
+static long with_mask(uptr umask, size_t size, int epfd, uptr events, int max, i64 ns)
+{
+    struct thread *t = current();
+    u64 saved = t->blocked;
+    if (umask) {
+        u64 m;
+        if (size != 8)
+            return -EINVAL;
+        if (copy_from_guest(&m, umask, 8))
+            return -EFAULT;
+        t->blocked = m & ~((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)));
+    }
+    long r = do_epoll_wait(epfd, events, max, ns);
+    if (umask) {
+        if (r == -EINTR) {
+            t->saved_blocked = saved;
+            t->restore_blocked = true;
+        } else {
+            t->blocked = saved;
+        }
+    }
+    return r;
+}
+
+long sys_epoll_pwait(int epfd, uptr events, int max, int timeout_ms, uptr umask, size_t size)
+{
+    return with_mask(umask, size, epfd, events, max,
+                     timeout_ms < 0 ? -1 : (i64)timeout_ms * 1000000);
+}
+
+long sys_epoll_pwait2(int epfd, uptr events, int max, uptr uts, uptr umask, size_t size)
+{
+    i64 ns = -1;
+    if (uts) {
+        struct linux_timespec ts;
+        if (copy_from_guest(&ts, uts, sizeof(ts)))
+            return -EFAULT;
+        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+            return -EINVAL;
+        ns = ts.tv_sec * 1000000000 + ts.tv_nsec;
+    }
+    return with_mask(umask, size, epfd, events, max, ns);
+}
+
+long sys_eventfd2(unsigned initval, int flags)
+{
+    if (flags & ~(O_CLOEXEC | O_NONBLOCK | EFD_SEMAPHORE))
+        return -EINVAL;
+    struct file *f = eventfd_new(initval, flags & EFD_SEMAPHORE, (u32)flags & O_NONBLOCK);
+    if (!f)
+        return -ENOMEM;
+    int fd = fd_install(fdt(), f, 0, flags & O_CLOEXEC);
+    if (fd < 0)
+        file_put(f);
+    return fd;
+}
+
+long sys_eventfd(unsigned initval)
+{
+    return sys_eventfd2(initval, 0);
+}
