@@ -122,7 +122,17 @@ int signal_post(struct proc *p, struct thread *t, const struct ksiginfo *info)
         q->info[s - 1] = *info;
     }
     spin_unlock(&p->lock);
-    thread_kick(t ? t : signal_target(p, s));
+    if (t) {
+        thread_kick(t);
+    } else {
+        /* Any thread may be the one to take it (one in sigwaitinfo or sigsuspend, say): wake
+         * every sleeping thread; the kick costs nothing for one that is not asleep. */
+        spin_lock(&p->lock);
+        struct list *pos;
+        list_for_each(pos, &p->thread_list)
+        thread_kick(container_of(pos, struct thread, tlink));
+        spin_unlock(&p->lock);
+    }
     return 0;
 }
 

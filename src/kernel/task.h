@@ -18,6 +18,8 @@ struct waiter {
     struct waitq *queue; /* the queue it was added to */
     u64 key;    /* what the waiter waits for (futex address), 0 for plain queues */
     u32 bitset; /* futex bitset */
+    i32 pid;    /* futex: the waiter's process, and whether its operation was shared */
+    bool shared;
     bool woken;
 };
 

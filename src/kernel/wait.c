@@ -46,33 +46,18 @@ int wait_sleep(struct thread *t, u32 seq, i64 timeout_ns)
     return r == -ETIMEDOUT ? -ETIMEDOUT : 0;
 }
 
-static int wake_matching(struct waitq *q, u64 key, u32 bitset, int n, bool any)
+int waitq_wake_all(struct waitq *q)
 {
     int woken = 0;
     spin_lock(&q->lock);
     q->gen++;
-    struct list *pos = q->waiters.next;
-    while (pos != &q->waiters && woken < n) {
-        struct list *next = pos->next;
-        struct waiter *w = container_of(pos, struct waiter, link);
-        if (any || (w->key == key && (w->bitset & bitset))) {
-            list_del(&w->link);
-            w->woken = true;
-            thread_kick(w->t);
-            woken++;
-        }
-        pos = next;
+    while (!list_empty(&q->waiters)) {
+        struct waiter *w = container_of(q->waiters.next, struct waiter, link);
+        list_del(&w->link);
+        __atomic_store_n(&w->woken, true, __ATOMIC_RELEASE);
+        thread_kick(w->t);
+        woken++;
     }
     spin_unlock(&q->lock);
     return woken;
-}
-
-int waitq_wake_all(struct waitq *q)
-{
-    return wake_matching(q, 0, 0, 0x7fffffff, true);
-}
-
-int waitq_wake_key(struct waitq *q, u64 key, u32 bitset, int n)
-{
-    return wake_matching(q, key, bitset, n, false);
 }

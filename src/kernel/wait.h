@@ -30,10 +30,9 @@ void waitq_add(struct waitq *q, struct waiter *w, struct thread *t);
 void waitq_del(struct waitq *q, struct waiter *w);
 int wait_sleep(struct thread *t, u32 seq, i64 timeout_ns);
 
-/* The waker's side: wakes every waiter (waitq_wake_all), or up to n whose key matches and
- * whose bitset intersects (waitq_wake_key); returns how many were woken. */
+/* The waker's side: wakes every waiter; returns how many. (Futexes wake selectively, by
+ * address and bitset: futex.c.) */
 int waitq_wake_all(struct waitq *q);
-int waitq_wake_key(struct waitq *q, u64 key, u32 bitset, int n);
 /* Wakes one thread directly (used when a signal is posted to it). */
 void thread_kick(struct thread *t);
 

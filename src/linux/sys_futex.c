@@ -38,10 +38,55 @@ static long timeout_ns(uptr uts, bool absolute, bool realtime, i64 *ns)
     return 0;
 }
 
+/* FUTEX_WAKE_OP: *uaddr2 = *uaddr2 OP oparg, then wake up to n on uaddr, and up to n2 on
+ * uaddr2 if the old value met the comparison. The read-modify-write is atomic on the word. */
+static long futex_wake_op(uptr uaddr, uptr uaddr2, int n, int n2, u32 enc, bool shared)
+{
+    int op = (enc >> 28) & 7, cmp = (enc >> 24) & 15;
+    i32 oparg = (i32)((enc >> 12) & 0xfff), cmparg = (i32)(enc & 0xfff);
+    if ((enc >> 31) & 1) /* FUTEX_OP_OPARG_SHIFT */
+        oparg = 1 << (oparg & 31);
+    oparg = (oparg << 20) >> 20; /* sign-extend the 12-bit fields */
+    cmparg = (cmparg << 20) >> 20;
+    if (uaddr2 & 3)
+        return -EINVAL;
+    u32 old;
+    if (copy_from_guest(&old, uaddr2, 4))
+        return -EFAULT;
+    u32 *w = (u32 *)uaddr2; /* validated above: a fault here is fixed up like any copy */
+    for (;;) {
+        u32 nv;
+        switch (op) {
+        case 0: nv = (u32)oparg; break;
+        case 1: nv = old + (u32)oparg; break;
+        case 2: nv = old | (u32)oparg; break;
+        case 3: nv = old & ~(u32)oparg; break;
+        case 4: nv = old ^ (u32)oparg; break;
+        default: return -ENOSYS;
+        }
+        if (__atomic_compare_exchange_n(w, &old, nv, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            break;
+    }
+    bool hit;
+    switch (cmp) {
+    case 0: hit = (i32)old == cmparg; break;
+    case 1: hit = (i32)old != cmparg; break;
+    case 2: hit = (i32)old < cmparg; break;
+    case 3: hit = (i32)old <= cmparg; break;
+    case 4: hit = (i32)old > cmparg; break;
+    case 5: hit = (i32)old >= cmparg; break;
+    default: return -ENOSYS;
+    }
+    long r = futex_wake(uaddr, FUTEX_BITSET_ANY, n, shared);
+    if (hit)
+        r += futex_wake(uaddr2, FUTEX_BITSET_ANY, n2, shared);
+    return r;
+}
+
 long sys_futex(uptr uaddr, int op, u32 val, uptr utime, uptr uaddr2, u32 val3)
 {
-    (void)uaddr2;
     int cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+    bool shared = !(op & FUTEX_PRIVATE_FLAG);
     if (uaddr & 3)
         return -EINVAL;
     if ((op & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT)
@@ -55,7 +100,7 @@ long sys_futex(uptr uaddr, int op, u32 val, uptr utime, uptr uaddr2, u32 val3)
         long err = timeout_ns(utime, cmd == FUTEX_WAIT_BITSET, op & FUTEX_CLOCK_REALTIME, &ns);
         if (err)
             return err;
-        int r = futex_wait(uaddr, val, cmd == FUTEX_WAIT ? FUTEX_BITSET_ANY : val3, ns);
+        int r = futex_wait(uaddr, val, cmd == FUTEX_WAIT ? FUTEX_BITSET_ANY : val3, ns, shared);
         /* A relative wait restarts after a handler; an absolute one (BITSET) too, since its
          * deadline does not move. */
         return r == -EINTR ? -ERESTARTSYS : r;
@@ -65,7 +110,18 @@ long sys_futex(uptr uaddr, int op, u32 val, uptr utime, uptr uaddr2, u32 val3)
         if (cmd == FUTEX_WAKE_BITSET && !val3)
             return -EINVAL;
         return futex_wake(uaddr, cmd == FUTEX_WAKE ? FUTEX_BITSET_ANY : val3,
-                          (int)MIN(val, (u32)0x7fffffff));
+                          (int)MIN(val, (u32)0x7fffffff), shared);
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE:
+        if (uaddr2 & 3)
+            return -EINVAL;
+        /* The timeout argument carries the number to move (val2). */
+        return futex_requeue(uaddr, uaddr2, (int)MIN(val, (u32)0x7fffffff),
+                             (int)MIN((u64)utime, (u64)0x7fffffff), cmd == FUTEX_CMP_REQUEUE,
+                             val3, shared);
+    case FUTEX_WAKE_OP:
+        return futex_wake_op(uaddr, uaddr2, (int)MIN(val, (u32)0x7fffffff),
+                             (int)MIN((u64)utime, (u64)0x7fffffff), val3, shared);
     }
     return -ENOSYS;
 }

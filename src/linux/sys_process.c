@@ -84,7 +84,7 @@ _Noreturn void thread_exit(struct thread *t)
     if (t->clear_child_tid) {
         i32 zero = 0;
         if (!copy_to_guest(t->clear_child_tid, &zero, sizeof(zero)))
-            futex_wake(t->clear_child_tid, FUTEX_BITSET_ANY, 1);
+            futex_wake(t->clear_child_tid, FUTEX_BITSET_ANY, 1, true);
     }
     thread_exit_core(t);
     plat_exit_thread(0);
