@@ -33,6 +33,8 @@ long signal_deliver(struct thread *t, struct cpu_trap *tr, long ret, bool in_sys
 /* sys_process.c: ends the calling process with a wait status. Returns only in a vfork
  * child, after switching the trap to the resumed parent (the value is the parent's rax). */
 long do_exit(struct cpu_trap *tr, int wstatus);
+/* sys_futex.c: the robust-futex cleanup when a thread ends. */
+void robust_list_exit(struct thread *t);
 /* Ends the calling thread, which is not its process's last. */
 _Noreturn void thread_exit(struct thread *t);
 int sig_default_action(int sig); /* 0 ignore, 1 terminate, 2 core, 3 stop, 4 continue */

@@ -125,3 +125,53 @@ long sys_futex(uptr uaddr, int op, u32 val, uptr utime, uptr uaddr2, u32 val3)
     }
     return -ENOSYS;
 }
+
+/* ---- robust futexes ---- */
+
+#define FUTEX_WAITERS 0x80000000U
+#define FUTEX_OWNER_DIED 0x40000000U
+#define FUTEX_TID_MASK 0x3fffffffU
+#define ROBUST_LIST_LIMIT 2048 /* Linux's bound on the walk */
+
+/* One held lock of a dying thread: marked OWNER_DIED (keeping WAITERS) and one waiter woken,
+ * so the next locker learns the owner died (EOWNERDEAD from pthread_mutex_lock). */
+static void robust_release(uptr word, i32 tid)
+{
+    u32 old;
+    if ((word & 3) || copy_from_guest(&old, word, 4))
+        return;
+    for (;;) {
+        if ((old & FUTEX_TID_MASK) != (u32)tid)
+            return;
+        u32 nv = (old & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+        if (__atomic_compare_exchange_n((u32 *)word, &old, nv, false, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_SEQ_CST))
+            break;
+    }
+    if (old & FUTEX_WAITERS)
+        futex_wake(word, FUTEX_BITSET_ANY, 1, true);
+}
+
+/* Walks the robust list a thread registered with set_robust_list, as the kernel does when the
+ * thread ends. Every read is a checked guest copy; a bad list just ends the walk. */
+void robust_list_exit(struct thread *t)
+{
+    struct {
+        uptr list;
+        long futex_offset;
+        uptr pending;
+    } head;
+    if (!t->robust_list || copy_from_guest(&head, t->robust_list, sizeof(head)))
+        return;
+    uptr entry = head.list;
+    for (int i = 0; entry != t->robust_list && i < ROBUST_LIST_LIMIT; i++) {
+        uptr next;
+        if (copy_from_guest(&next, entry, sizeof(next)))
+            return;
+        if (entry != head.pending)
+            robust_release(entry + (uptr)head.futex_offset, t->tid);
+        entry = next;
+    }
+    if (head.pending)
+        robust_release(head.pending + (uptr)head.futex_offset, t->tid);
+}

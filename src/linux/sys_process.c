@@ -81,6 +81,7 @@ static long resume_parent(struct cpu_trap *tr, struct thread *parent, struct vfo
  * futex woken (pthread_join waits on it), then the host thread ends. */
 _Noreturn void thread_exit(struct thread *t)
 {
+    robust_list_exit(t);
     if (t->clear_child_tid) {
         i32 zero = 0;
         if (!copy_to_guest(t->clear_child_tid, &zero, sizeof(zero)))
@@ -100,6 +101,7 @@ long do_exit(struct cpu_trap *tr, int wstatus)
     i32 pid = p->pid;
     p->vfork_parent = NULL;
     p->vfork_save = NULL;
+    robust_list_exit(t); /* process-shared robust mutexes held by the last thread */
     bool init = proc_exit_core(p, wstatus); /* p may be reaped and freed from here on */
     if (vparent)
         return resume_parent(tr, vparent, vsave, pid); /* the parent's host process lives on */
