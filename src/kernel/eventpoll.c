@@ -201,9 +201,11 @@ int epoll_ctl(struct file *epf, int op, int fd, struct file *target, u32 events,
     return err;
 }
 
-/* Puts a waiter on each item's file queue; returns the array (to dequeue) or NULL. */
-static struct waiter *enqueue(struct eventpoll *ep, struct thread *t, int *count)
+/* Puts a waiter on each item's file queue; returns the array (to dequeue) or NULL. *deadline
+ * gets the earliest time (monotonic ns) at which an item's readiness changes by itself. */
+static struct waiter *enqueue(struct eventpoll *ep, struct thread *t, int *count, i64 *deadline)
 {
+    *deadline = -1;
     spin_lock(&ep->lock);
     int n = 0;
     struct list *pos;
@@ -223,6 +225,10 @@ static struct waiter *enqueue(struct eventpoll *ep, struct thread *t, int *count
                 waitq_add(q, &ws[i], t);
                 spin_unlock(&q->lock);
             }
+            i64 d = it->file->ops && it->file->ops->deadline ? it->file->ops->deadline(it->file)
+                                                             : -1;
+            if (d >= 0 && (*deadline < 0 || d < *deadline))
+                *deadline = d;
             i++;
         }
     }
@@ -250,7 +256,8 @@ int epoll_wait_events(struct file *epf, struct ep_event *out, int max, i64 timeo
     for (;;) {
         u32 seq = wait_seq(t);
         int nw = 0;
-        struct waiter *ws = timeout_ns ? enqueue(ep, t, &nw) : NULL;
+        i64 deadline = -1;
+        struct waiter *ws = timeout_ns ? enqueue(ep, t, &nw, &deadline) : NULL;
         spin_lock(&ep->lock);
         int n = scan_locked(ep, out, max);
         spin_unlock(&ep->lock);
@@ -270,11 +277,18 @@ int epoll_wait_events(struct file *epf, struct ep_event *out, int max, i64 timeo
                 return 0;
             }
         }
+        if (deadline >= 0) {
+            plat_clock_get(1, &s, &ns);
+            i64 until = MAX(deadline - (s * 1000000000 + ns), (i64)1);
+            if (left < 0 || until < left)
+                left = until; /* a timer item: wake then, and look again */
+        }
         int r = wait_sleep(t, seq, left);
         dequeue(ws, nw);
         if (r == -EINTR)
             return -EINTR;
-        if (r == -ETIMEDOUT)
+        plat_clock_get(1, &s, &ns);
+        if (r == -ETIMEDOUT && timeout_ns > 0 && s * 1000000000 + ns - start >= timeout_ns)
             return 0;
     }
 }
@@ -404,4 +418,168 @@ struct file *eventfd_new(u64 initval, bool semaphore, u32 flags)
     e->semaphore = semaphore;
     waitq_init(&e->wq);
     return f;
+}
+
+/* ---- timerfd ---- */
+
+#define NSEC 1000000000LL
+
+struct timerfd {
+    spinlock_t lock;
+    int clock;       /* 0 realtime, 1 monotonic (and the others mapped onto them) */
+    i64 next;        /* absolute expiry on that clock, 0 when disarmed */
+    i64 interval;    /* ns, 0 for one-shot */
+    u64 expired;     /* expirations not yet read */
+    struct waitq wq; /* readers blocked in read */
+};
+
+static struct timerfd *tfd(struct file *f)
+{
+    return f->priv;
+}
+
+static i64 clock_ns(int clock)
+{
+    i64 s;
+    long ns;
+    plat_clock_get(clock, &s, &ns);
+    return s * NSEC + ns;
+}
+
+/* Counts expirations up to now into t->expired. Called with t->lock held. */
+static void timer_advance(struct timerfd *t)
+{
+    if (!t->next)
+        return;
+    i64 now = clock_ns(t->clock);
+    if (now < t->next)
+        return;
+    if (t->interval) {
+        u64 n = (u64)((now - t->next) / t->interval) + 1;
+        t->expired += n;
+        t->next += (i64)n * t->interval;
+    } else {
+        t->expired++;
+        t->next = 0;
+    }
+}
+
+static long timerfd_read(struct file *f, uptr buf, size_t n, i64 pos)
+{
+    (void)pos;
+    struct timerfd *t = tfd(f);
+    struct thread *th = current();
+    if (n < 8)
+        return -EINVAL;
+    for (;;) {
+        u32 seq = wait_seq(th);
+        spin_lock(&t->lock);
+        timer_advance(t);
+        if (t->expired) {
+            u64 v = t->expired;
+            t->expired = 0;
+            spin_unlock(&t->lock);
+            return copy_to_guest(buf, &v, 8) ? -EFAULT : 8;
+        }
+        i64 left = t->next ? t->next - clock_ns(t->clock) : -1;
+        if (f->flags & O_NONBLOCK) {
+            spin_unlock(&t->lock);
+            return -EAGAIN;
+        }
+        spin_lock(&t->wq.lock);
+        waitq_add(&t->wq, &th->waiter, th);
+        spin_unlock(&t->wq.lock);
+        spin_unlock(&t->lock);
+        int r = wait_sleep(th, seq, left < 0 ? -1 : MAX(left, (i64)1));
+        waitq_del(&t->wq, &th->waiter);
+        if (r == -EINTR)
+            return -ERESTARTSYS;
+    }
+}
+
+static int timerfd_poll(struct file *f, int events)
+{
+    struct timerfd *t = tfd(f);
+    spin_lock(&t->lock);
+    timer_advance(t);
+    int r = t->expired ? POLLIN | POLLRDNORM : 0;
+    spin_unlock(&t->lock);
+    return r & events;
+}
+
+static struct waitq *timerfd_waitq(struct file *f)
+{
+    return &tfd(f)->wq;
+}
+
+/* The deadline on the monotonic clock, whichever clock the timer uses. */
+static i64 timerfd_deadline(struct file *f)
+{
+    struct timerfd *t = tfd(f);
+    spin_lock(&t->lock);
+    i64 d = -1;
+    if (t->next && !t->expired)
+        d = clock_ns(1) + MAX(t->next - clock_ns(t->clock), (i64)0);
+    spin_unlock(&t->lock);
+    return d;
+}
+
+static void timerfd_release(struct file *f)
+{
+    kfree(f->priv);
+}
+
+static const struct file_ops timerfd_fops = {
+    .read = timerfd_read,
+    .poll = timerfd_poll,
+    .waitq = timerfd_waitq,
+    .deadline = timerfd_deadline,
+    .getattr = epoll_getattr,
+    .release = timerfd_release,
+};
+
+struct file *timerfd_new(int clock, u32 flags)
+{
+    struct timerfd *t = kzalloc(sizeof(*t));
+    struct file *f = t ? file_alloc(&timerfd_fops, O_RDWR | flags, t) : NULL;
+    if (!f) {
+        kfree(t);
+        return NULL;
+    }
+    t->clock = clock;
+    waitq_init(&t->wq);
+    return f;
+}
+
+bool file_is_timerfd(struct file *f)
+{
+    return f->ops == &timerfd_fops;
+}
+
+/* Arms (value > 0) or disarms the timer; value is absolute on the timer's clock when abs.
+ * Returns the previous setting (time left and interval). */
+void timerfd_settime(struct file *f, bool abs, i64 value, i64 interval, i64 *old_left,
+                     i64 *old_interval)
+{
+    struct timerfd *t = tfd(f);
+    spin_lock(&t->lock);
+    timer_advance(t);
+    i64 now = clock_ns(t->clock);
+    *old_left = t->next ? MAX(t->next - now, (i64)1) : 0;
+    *old_interval = t->interval;
+    t->expired = 0;
+    t->interval = interval;
+    t->next = value ? (abs ? value : now + value) : 0;
+    spin_unlock(&t->lock);
+    waitq_wake_all(&t->wq); /* sleepers recompute their deadline */
+}
+
+void timerfd_gettime(struct file *f, i64 *left, i64 *interval)
+{
+    struct timerfd *t = tfd(f);
+    spin_lock(&t->lock);
+    timer_advance(t);
+    *left = t->next ? MAX(t->next - clock_ns(t->clock), (i64)1) : 0;
+    *interval = t->interval;
+    spin_unlock(&t->lock);
 }

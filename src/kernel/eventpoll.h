@@ -28,4 +28,11 @@ int epoll_wait_events(struct file *epf, struct ep_event *out, int max, i64 timeo
 
 struct file *eventfd_new(u64 initval, bool semaphore, u32 flags);
 
+/* timerfd: clock 0 (realtime) or 1 (monotonic); times in ns. */
+struct file *timerfd_new(int clock, u32 flags);
+bool file_is_timerfd(struct file *f);
+void timerfd_settime(struct file *f, bool abs, i64 value, i64 interval, i64 *old_left,
+                     i64 *old_interval);
+void timerfd_gettime(struct file *f, i64 *left, i64 *interval);
+
 #endif

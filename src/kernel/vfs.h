@@ -159,6 +159,9 @@ struct file_ops {
     /* The wait queue woken when the readiness may have changed (NULL: it never changes, or
      * only the host knows, as for the console). */
     struct waitq *(*waitq)(struct file *f);
+    /* For files that become ready with time (timerfd): the monotonic time in ns at which the
+     * readiness may change next, or -1. A wait sleeps no longer than that. */
+    i64 (*deadline)(struct file *f);
     /* Maps the file: returns a platform host file handle to map (>= 0), or -ENODEV when the
      * VFS must copy the contents into anonymous memory instead. */
     int (*map_handle)(struct file *f);

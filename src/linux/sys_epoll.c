@@ -154,3 +154,95 @@ long sys_eventfd(unsigned initval)
 {
     return sys_eventfd2(initval, 0);
 }
+
+/* ---- timerfd ---- */
+
+#define TFD_TIMER_ABSTIME 1
+#define TFD_TIMER_CANCEL_ON_SET 2
+#define NSEC 1000000000L
+
+struct linux_itimerspec {
+    struct linux_timespec interval, value;
+};
+
+long sys_timerfd_create(int clock, int flags)
+{
+    if (flags & ~(O_CLOEXEC | O_NONBLOCK))
+        return -EINVAL;
+    /* CLOCK_REALTIME, MONOTONIC, BOOTTIME (as monotonic), and their _ALARM forms. */
+    int c;
+    switch (clock) {
+    case 0: case 8: c = 0; break;
+    case 1: case 7: case 9: c = 1; break;
+    default: return -EINVAL;
+    }
+    struct file *f = timerfd_new(c, (u32)flags & O_NONBLOCK);
+    if (!f)
+        return -ENOMEM;
+    int fd = fd_install(fdt(), f, 0, flags & O_CLOEXEC);
+    if (fd < 0)
+        file_put(f);
+    return fd;
+}
+
+static struct file *get_timerfd(int fd, long *err)
+{
+    struct file *f = fd_get(fdt(), fd);
+    *err = !f ? -EBADF : (!file_is_timerfd(f) ? -EINVAL : 0);
+    if (*err && f) {
+        file_put(f);
+        f = NULL;
+    }
+    return f;
+}
+
+static int ts_ns(const struct linux_timespec *ts, i64 *ns)
+{
+    if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= NSEC)
+        return -EINVAL;
+    *ns = ts->tv_sec * NSEC + ts->tv_nsec;
+    return 0;
+}
+
+static struct linux_itimerspec to_its(i64 left, i64 interval)
+{
+    return (struct linux_itimerspec){{interval / NSEC, interval % NSEC}, {left / NSEC, left % NSEC}};
+}
+
+long sys_timerfd_settime(int fd, int flags, uptr unew, uptr uold)
+{
+    if (flags & ~(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET))
+        return -EINVAL;
+    struct linux_itimerspec its;
+    if (copy_from_guest(&its, unew, sizeof(its)))
+        return -EFAULT;
+    i64 value, interval;
+    if (ts_ns(&its.value, &value) || ts_ns(&its.interval, &interval))
+        return -EINVAL;
+    long err;
+    struct file *f = get_timerfd(fd, &err);
+    if (!f)
+        return err;
+    i64 ol, oi;
+    timerfd_settime(f, flags & TFD_TIMER_ABSTIME, value, interval, &ol, &oi);
+    file_put(f);
+    if (uold) {
+        struct linux_itimerspec o = to_its(ol, oi);
+        if (copy_to_guest(uold, &o, sizeof(o)))
+            return -EFAULT;
+    }
+    return 0;
+}
+
+long sys_timerfd_gettime(int fd, uptr ucur)
+{
+    long err;
+    struct file *f = get_timerfd(fd, &err);
+    if (!f)
+        return err;
+    i64 left, interval;
+    timerfd_gettime(f, &left, &interval);
+    file_put(f);
+    struct linux_itimerspec o = to_its(left, interval);
+    return copy_to_guest(ucur, &o, sizeof(o)) ? -EFAULT : 0;
+}

@@ -50,9 +50,10 @@ static int poll_once(struct pollset *ps, short console[3])
 
 /* Puts one waiter per polled file that has a wait queue on that queue (in shared memory: the
  * waker may be another process). */
-static struct waiter *enqueue(struct pollset *ps, struct thread *t)
+static struct waiter *enqueue(struct pollset *ps, struct thread *t, i64 *deadline)
 {
     struct proc *p = t->proc;
+    *deadline = -1;
     struct waiter *ws = kzalloc((size_t)(ps->n + 1) * sizeof(*ws));
     if (!ws)
         return NULL;
@@ -64,6 +65,9 @@ static struct waiter *enqueue(struct pollset *ps, struct thread *t)
             waitq_add(q, &ws[i], t);
             spin_unlock(&q->lock);
         }
+        i64 d = f && f->ops && f->ops->deadline ? f->ops->deadline(f) : -1;
+        if (d >= 0 && (*deadline < 0 || d < *deadline))
+            *deadline = d;
         file_put(f); /* the queue lives as long as the file, which the fd table holds */
     }
     return ws;
@@ -88,7 +92,8 @@ static int poll_wait(struct pollset *ps, i64 timeout_ns)
     for (;;) {
         short console[3] = {0};
         u32 seq = wait_seq(t);
-        struct waiter *ws = timeout_ns ? enqueue(ps, t) : NULL;
+        i64 deadline = -1;
+        struct waiter *ws = timeout_ns ? enqueue(ps, t, &deadline) : NULL;
         int ready = poll_once(ps, console);
         if (ready || timeout_ns == 0) {
             if (ws)
@@ -105,6 +110,12 @@ static int poll_wait(struct pollset *ps, i64 timeout_ns)
                 dequeue(ps, ws);
                 return 0;
             }
+        }
+        if (deadline >= 0) {
+            plat_clock_get(1, &s, &ns);
+            i64 until = MAX(deadline - (s * NSEC + ns), (i64)1);
+            if (left < 0 || until < left)
+                left = until; /* a timer file: wake then, and look again */
         }
         int r;
         if (console[0] | console[1] | console[2]) {
