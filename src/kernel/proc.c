@@ -66,6 +66,10 @@ int proc_create_init(struct proc **pp, struct thread **tp)
     t->proc = p;
     t->in_syscall = -1;
     t->host_pid = t->host_tid = plat_host_tid();
+    p->sig_wq = kzalloc(sizeof(struct waitq));
+    if (!p->sig_wq)
+        return -ENOMEM;
+    waitq_init(p->sig_wq);
     int err = proc_register_init(p);
     if (err)
         return err;
@@ -122,6 +126,8 @@ int signal_post(struct proc *p, struct thread *t, const struct ksiginfo *info)
         q->info[s - 1] = *info;
     }
     spin_unlock(&p->lock);
+    if (p->sig_wq)
+        waitq_wake_all(p->sig_wq);
     if (t) {
         thread_kick(t);
     } else {

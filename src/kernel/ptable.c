@@ -225,13 +225,15 @@ int proc_fork(struct proc *p, struct thread *t, struct proc **cp, struct thread 
 {
     struct proc *c = kzalloc(sizeof(*c));
     struct thread *ctd = kzalloc(sizeof(*ctd));
-    struct waitq *wq = kzalloc(sizeof(*wq));
-    if (!c || !ctd || !wq)
+    struct waitq *wq = kzalloc(sizeof(*wq)), *swq = kzalloc(sizeof(*swq));
+    if (!c || !ctd || !wq || !swq)
         goto nomem;
     if (dup_fds(&c->fds, &p->fds))
         goto nomem;
     waitq_init(wq);
+    waitq_init(swq);
     c->child_wq = wq;
+    c->sig_wq = swq;
     c->ppid = p->pid;
     c->pgid = p->pgid;
     c->sid = p->sid;
@@ -279,6 +281,7 @@ nomem:
     kfree(c);
     kfree(ctd);
     kfree(wq);
+    kfree(swq);
     return -ENOMEM;
 }
 
@@ -298,6 +301,7 @@ static void free_proc(struct proc *c)
     drop_fsctx(&c->cwd);
     kfree(c->exe_path);
     kfree(c->child_wq);
+    kfree(c->sig_wq);
     free_threads(&c->thread_list);
     free_threads(&c->dead_threads);
     kfree(c);

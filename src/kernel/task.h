@@ -99,6 +99,7 @@ struct proc {
     int stop_sig;
     int exit_signal;      /* what the parent gets when this process ends (SIGCHLD, or none) */
     struct waitq *child_wq; /* wait4/waitid sleep here; children's changes wake it */
+    struct waitq *sig_wq;   /* woken when a signal is posted (signalfd readers and pollers) */
     struct thread *vfork_parent; /* a vfork child runs in its parent's host process */
     void *vfork_save;            /* the suspended parent's registers (shim-owned layout) */
     u32 uid, euid, suid, gid, egid, sgid;
