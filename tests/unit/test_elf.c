@@ -23,6 +23,7 @@
 #include "husk_rename.h"
 #include "../../src/loader/loader.h"
 #include "../../src/platform/platform.h"
+#include "../../src/kernel/wait.h"
 #undef memcpy
 #undef memmove
 #undef memset
@@ -132,6 +133,17 @@ int proc_register_init(struct proc *p)
 void thread_kick(struct thread *t)
 {
     (void)t;
+}
+
+void waitq_init(struct waitq *q)
+{
+    memset(q, 0, sizeof(*q));
+}
+
+int waitq_wake_all(struct waitq *q)
+{
+    (void)q;
+    return 0;
 }
 
 i32 plat_host_tid(void)
