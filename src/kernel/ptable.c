@@ -40,6 +40,22 @@ static struct ptable *tbl(void)
     return table;
 }
 
+/* Whether p has a thread with this tid. Thread lists change under p->lock (a thread moves
+ * itself to dead_threads as it ends), so they are walked under it too. */
+static bool has_tid(struct proc *p, i32 tid)
+{
+    bool found = false;
+    spin_lock(&p->lock);
+    struct list *tp;
+    list_for_each(tp, &p->thread_list)
+    {
+        if (container_of(tp, struct thread, tlink)->tid == tid)
+            found = true;
+    }
+    spin_unlock(&p->lock);
+    return found;
+}
+
 struct proc *proc_init(void)
 {
     return tbl()->init;
@@ -67,12 +83,8 @@ struct proc *proc_find_by_tid(i32 tid)
     list_for_each(pos, &tbl()->all)
     {
         struct proc *p = container_of(pos, struct proc, all);
-        struct list *tp;
-        list_for_each(tp, &p->thread_list)
-        {
-            if (container_of(tp, struct thread, tlink)->tid == tid)
-                found = p;
-        }
+        if (has_tid(p, tid))
+            found = p;
     }
     spin_unlock(&tbl()->lock);
     return found;
@@ -117,12 +129,7 @@ static i32 alloc_pid_locked(void)
                 used = true;
                 break;
             }
-            struct list *tp;
-            list_for_each(tp, &p->thread_list)
-            {
-                if (container_of(tp, struct thread, tlink)->tid == t->last_pid)
-                    used = true;
-            }
+            used = has_tid(p, t->last_pid);
             if (used)
                 break;
         }

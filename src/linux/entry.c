@@ -43,8 +43,9 @@ void linux_syscall_trap(struct cpu_trap *tr)
     long ret;
     for (;;) {
         ret = d ? d->fn(a[0], a[1], a[2], a[3], a[4], a[5]) : unimplemented((int)nr);
-        /* Interrupted by a signal that has no handler to run: restart transparently. */
-        if (ret != -ERESTARTSYS || signal_any_deliverable(t))
+        /* Interrupted by a signal that has no handler to run: restart transparently. Not when
+         * the thread must end (exit_group or exec in another thread): it ends below. */
+        if (ret != -ERESTARTSYS || signal_any_deliverable(t) || t->must_exit)
             break;
     }
     /* fork, vfork and exec may have changed which thread this trap now belongs to. */
