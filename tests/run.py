@@ -483,9 +483,24 @@ class Context:
         d.mkdir(parents=True, exist_ok=True)
         return d
 
+    # Host paths the sandbox replaces with its own file systems by default: a build tree
+    # below one of them (a checkout in /tmp, say) is invisible inside unless mounted.
+    MASKED_PREFIXES = ("/tmp", "/dev", "/proc", "/sys")
+
+    def visible_mounts(self):
+        """--ro mounts that make the build tree (the test binaries) reachable in the sandbox
+        when it lies below a path the sandbox masks."""
+        opts = []
+        build = str(Path(self.build).resolve())
+        for prefix in self.MASKED_PREFIXES:
+            if build == prefix or build.startswith(prefix + "/"):
+                opts += ["--ro", "%s:%s" % (build, build)]
+                break
+        return opts
+
     def husk_argv(self, extra_opts, scratch, env, argv, scratch_mount=True):
         """The `husk run` command line for argv (the husk side of a case)."""
-        cmd = list(self.husk) + ["run"] + list(extra_opts)
+        cmd = list(self.husk) + ["run"] + self.visible_mounts() + list(extra_opts)
         if scratch_mount:
             cmd += ["--rw", "%s:%s" % (scratch, scratch), "--cwd", str(scratch)]
         cmd += ["--clearenv"]
