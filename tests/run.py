@@ -487,20 +487,21 @@ class Context:
     # below one of them (a checkout in /tmp, say) is invisible inside unless mounted.
     MASKED_PREFIXES = ("/tmp", "/dev", "/proc", "/sys")
 
-    def visible_mounts(self):
-        """--ro mounts that make the build tree (the test binaries) reachable in the sandbox
-        when it lies below a path the sandbox masks."""
-        opts = []
-        build = str(Path(self.build).resolve())
-        for prefix in self.MASKED_PREFIXES:
-            if build == prefix or build.startswith(prefix + "/"):
-                opts += ["--ro", "%s:%s" % (build, build)]
-                break
-        return opts
+    @classmethod
+    def masked(cls, path):
+        return any(path == p or path.startswith(p + "/") for p in cls.MASKED_PREFIXES)
+
+    def visible_mounts(self, argv):
+        """A --ro mount of the program's directory when it lies below a path the sandbox
+        masks (a checkout in /tmp), so that the sandbox can find the program."""
+        if not argv or not str(argv[0]).startswith("/"):
+            return []
+        d = os.path.dirname(str(argv[0]))
+        return ["--ro", "%s:%s" % (d, d)] if self.masked(d) else []
 
     def husk_argv(self, extra_opts, scratch, env, argv, scratch_mount=True):
         """The `husk run` command line for argv (the husk side of a case)."""
-        cmd = list(self.husk) + ["run"] + self.visible_mounts() + list(extra_opts)
+        cmd = list(self.husk) + ["run"] + self.visible_mounts(argv) + list(extra_opts)
         if scratch_mount:
             cmd += ["--rw", "%s:%s" % (scratch, scratch), "--cwd", str(scratch)]
         cmd += ["--clearenv"]
@@ -819,21 +820,30 @@ class Security:
         """The husk-canary directive: proves writes outside the --rw mounts stay in the
         sandbox before the real run writes somewhere that matters."""
         canary = base / "canary"
-        fresh_dir(canary)
-        build_tree(canary, {"existing.txt": "canary\n"})
-        before = snapshot(canary, times=True)
-        cmd = ctx.husk_argv(opts, scratch, env, [program, "--canary", str(canary)], mount)
-        r = run_process(cmd, scratch, env, None, timeout)
-        after = snapshot(canary, times=True)
-        details = ["husk command: " + r.show_cmd()]
-        if after != before:
-            raise Failure("canary: a sandboxed write reached the host, so the real run was "
-                          "not attempted", details + text_diff(
-                              "\n".join(before).encode(), "\n".join(after).encode(),
-                              "host before", "host after", DIFF_LINES))
-        if r.status != 0:
-            raise Failure("canary run exited %s, expected 0" % describe_status(r.status),
-                          details + output_tail(r))
+        temporary = Context.masked(str(canary.resolve()))
+        if temporary:
+            # The canary must be a host directory the sandbox shows through its default
+            # writable layer: not below a path the sandbox masks.
+            canary = Path(tempfile.mkdtemp(prefix="husk-canary-", dir="/var/tmp"))
+        try:
+            fresh_dir(canary)
+            build_tree(canary, {"existing.txt": "canary\n"})
+            before = snapshot(canary, times=True)
+            cmd = ctx.husk_argv(opts, scratch, env, [program, "--canary", str(canary)], mount)
+            r = run_process(cmd, scratch, env, None, timeout)
+            after = snapshot(canary, times=True)
+            details = ["husk command: " + r.show_cmd()]
+            if after != before:
+                raise Failure("canary: a sandboxed write reached the host, so the real run was "
+                              "not attempted", details + text_diff(
+                                  "\n".join(before).encode(), "\n".join(after).encode(),
+                                  "host before", "host after", DIFF_LINES))
+            if r.status != 0:
+                raise Failure("canary run exited %s, expected 0" % describe_status(r.status),
+                              details + output_tail(r))
+        finally:
+            if temporary:
+                shutil.rmtree(canary, ignore_errors=True)
 
     @staticmethod
     def gate_address(ctx, prefix):
