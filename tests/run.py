@@ -472,6 +472,10 @@ class Context:
         self.verbose = args.verbose
         self.fork_check = args.fork_check
         scratch_root = self.build / "scratch"
+        if self.masked(str(scratch_root)):
+            # Scratch directories must be host paths the sandbox can show as they are: a
+            # build tree below /tmp (which the sandbox replaces) gets them in /var/tmp.
+            scratch_root = Path("/var/tmp/husk-tests-scratch")
         scratch_root.mkdir(parents=True, exist_ok=True)
         self.run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=scratch_root))
         self.have_musl = shutil.which("musl-gcc") is not None
