@@ -10,6 +10,8 @@ UNIT_CC ?= gcc
 UNIT_DIR := $(BUILD)/unit
 UNIT_LIB_SRCS := src/lib/string.c src/lib/fmt.c src/lib/alloc.c src/lib/lock.c
 UNIT_LIB_DEPS := src/lib/lib.h tests/unit/husk_rename.h tests/unit/Makefile.frag
+# What every test program (not the objects under test) also depends on: shared checks, stubs.
+UNIT_TEST_DEPS := tests/unit/unit.h
 UNIT_FREESTANDING_CFLAGS := -std=c11 -Wall -Wextra -Werror -ffreestanding -fno-builtin \
 	-fno-tree-loop-distribute-patterns -fno-stack-protector -fPIE -O2 -Isrc/lib
 UNIT_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -36,6 +38,7 @@ $(UNIT_LIB_OBJS): $(UNIT_DIR)/lib/%.o: src/lib/%.c $(UNIT_LIB_DEPS)
 $(UNIT_DIR)/test_lib: tests/unit/test_lib.c $(UNIT_LIB_OBJS) $(UNIT_LIB_DEPS)
 	@mkdir -p $(@D)
 	$(UNIT_CC) $(UNIT_CFLAGS) -pthread tests/unit/test_lib.c $(UNIT_LIB_OBJS) -o $@
+$(UNIT_DIR)/test_lib: $(UNIT_TEST_DEPS)
 
 .DEFAULT_GOAL := $(UNIT_SAVED_GOAL)
 

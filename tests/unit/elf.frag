@@ -41,4 +41,6 @@ $(UNIT_DIR)/test_elf_hostheap: tests/unit/test_elf.c $(UNIT_ELF_OBJS) $(UNIT_LIB
 	$(UNIT_CC) $(UNIT_CFLAGS) -DTEST_HOST_HEAP tests/unit/test_elf.c $(UNIT_ELF_OBJS) \
 		$(filter-out %/alloc.o,$(UNIT_LIB_OBJS)) -o $@
 
+$(UNIT_DIR)/test_elf $(UNIT_DIR)/test_elf_hostheap: $(UNIT_TEST_DEPS)
+
 .DEFAULT_GOAL := $(UNIT_ELF_SAVED_GOAL)

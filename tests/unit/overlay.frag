@@ -32,4 +32,6 @@ $(UNIT_DIR)/test_overlay: tests/unit/test_overlay.c $(UNIT_OVERLAY_OBJS) $(UNIT_
 	$(UNIT_CC) $(UNIT_CFLAGS) -pthread tests/unit/test_overlay.c $(UNIT_OVERLAY_OBJS) \
 		$(UNIT_LIB_OBJS) -o $@
 
+$(UNIT_DIR)/test_overlay: $(UNIT_TEST_DEPS)
+
 .DEFAULT_GOAL := $(UNIT_OVERLAY_SAVED_GOAL)

@@ -14,54 +14,20 @@
 #define _GNU_SOURCE
 #include <elf.h>
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 
 #include "husk_rename.h"
 #include "../../src/loader/loader.h"
 #include "../../src/platform/platform.h"
 #include "../../src/kernel/wait.h"
-#undef memcpy
-#undef memmove
-#undef memset
-#undef memcmp
-#undef memchr
-#undef strlen
-#undef strnlen
-#undef strcmp
-#undef strncmp
-#undef strchr
-#undef strrchr
-#undef strlcpy
-#undef strlcat
-#undef strdup
-#undef strndup
-#undef strtol
-#undef strtoul
-#undef vsnprintf
-#undef snprintf
-#undef kprintf
-#undef panic
+#define UNIT_STUB_GUEST
+#define UNIT_STUB_CLOCK
+#define UNIT_STUB_CHRDEV
+#define UNIT_STUB_PANIC
+#define UNIT_STUB_HOST_HEAP
+#define UNIT_STUB_PAGES
+#include "unit.h"
 
-static int passed, failed;         /* over the whole run */
-static int group_pass, group_fail; /* in the current group */
-static int known_bugs;             /* XFAIL checks that failed as expected */
-
-#define CHECK_AT(line, cond, ...)                                                                  \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            group_pass++;                                                                          \
-        } else {                                                                                   \
-            group_fail++;                                                                          \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, line);                                       \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-        }                                                                                          \
-    } while (0)
-#define CHECK(cond, ...) CHECK_AT(__LINE__, cond, __VA_ARGS__)
+static int known_bugs; /* XFAIL checks that failed as expected */
 
 /* A check of a known, reported bug: its failure is listed but not counted; once the bug is
  * fixed it passes, and is counted as a failure until the XFAIL is turned into a CHECK. */
@@ -78,50 +44,7 @@ static int known_bugs;             /* XFAIL checks that failed as expected */
         fputc('\n', stderr);                                                                       \
     } while (0)
 
-static void group_end(const char *name)
-{
-    if (group_fail)
-        printf("%-9s FAILED: %d of %d checks\n", name, group_fail, group_pass + group_fail);
-    else
-        printf("%-9s ok: %d checks\n", name, group_pass);
-    passed += group_pass;
-    failed += group_fail;
-    group_pass = group_fail = 0;
-}
-
-/* ---- Stubs: guest memory is this process's memory ---- */
-
-int copy_from_guest(void *dst, uptr src, size_t n)
-{
-    memcpy(dst, (const void *)src, n);
-    return 0;
-}
-
-int copy_to_guest(uptr dst, const void *src, size_t n)
-{
-    memcpy((void *)dst, src, n);
-    return 0;
-}
-
-int clear_guest(uptr dst, size_t n)
-{
-    memset((void *)dst, 0, n);
-    return 0;
-}
-
-int plat_clock_get(int clock, i64 *sec, long *nsec)
-{
-    (void)clock;
-    *sec = 1000000;
-    *nsec = 0;
-    return 0;
-}
-
-int chrdev_open(u64 rdev, struct file *f)
-{
-    (void)rdev, (void)f;
-    return -ENXIO;
-}
+/* ---- Stubs (guest memory is this process's memory: see unit.h) ---- */
 
 /* What proc.c needs from the process table and the wait layer: one process, never woken. */
 int proc_register_init(struct proc *p)
@@ -149,24 +72,6 @@ int waitq_wake_all(struct waitq *q)
 i32 plat_host_tid(void)
 {
     return 1;
-}
-
-void husk_kprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
-
-_Noreturn void husk_panic(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "unexpected panic: ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    abort();
 }
 
 /* Random bytes: a fixed xorshift sequence, so runs repeat. The last 16-byte request is kept:
@@ -287,71 +192,6 @@ static void unmap_all(void)
         if (!(maps[i].flags & PLAT_MAP_FIXED))
             munmap((void *)maps[i].addr, maps[i].len);
     nmaps = nprots = 0;
-}
-
-#ifdef TEST_HOST_HEAP
-/* The heap interface on the host's malloc (see test_tmpfs.c): ASan then sees the bounds of
- * the loader's own buffers (the interpreter path, the headers, the #! arguments). */
-static size_t host_in_use;
-
-void *kmalloc(size_t n)
-{
-    size_t *h = malloc(n + 16);
-    if (!h)
-        return NULL;
-    *h = n;
-    __atomic_add_fetch(&host_in_use, n, __ATOMIC_RELAXED);
-    return (char *)h + 16;
-}
-
-void *kzalloc(size_t n)
-{
-    void *p = kmalloc(n);
-    return p ? memset(p, 0, n) : NULL;
-}
-
-void kfree(void *p)
-{
-    if (!p)
-        return;
-    size_t *h = (size_t *)((char *)p - 16);
-    __atomic_sub_fetch(&host_in_use, *h, __ATOMIC_RELAXED);
-    free(h);
-}
-
-void *krealloc(void *p, size_t n)
-{
-    if (!p)
-        return kmalloc(n);
-    size_t old = *(size_t *)((char *)p - 16);
-    void *q = kmalloc(n);
-    if (q) {
-        memcpy(q, p, old < n ? old : n);
-        kfree(p);
-    }
-    return q;
-}
-
-size_t kmem_in_use(void)
-{
-    return __atomic_load_n(&host_in_use, __ATOMIC_RELAXED);
-}
-
-void kmem_init(page_alloc_fn alloc, page_free_fn free)
-{
-    (void)alloc, (void)free;
-}
-#endif
-
-static void *test_page_alloc(size_t bytes)
-{
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
-}
-
-static void test_page_free(void *p, size_t bytes)
-{
-    munmap(p, bytes);
 }
 
 /* ---- Crafted programs ---- */
@@ -1088,6 +928,5 @@ int main(void)
     if (known_bugs)
         printf("%d known bug%s (see 'known bug' lines above)\n", known_bugs,
                known_bugs == 1 ? "" : "s");
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return unit_summary();
 }

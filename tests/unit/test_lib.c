@@ -7,75 +7,17 @@
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 
 #include "husk_rename.h"
 #include "lib.h"
-#undef memcpy
-#undef memmove
-#undef memset
-#undef memcmp
-#undef memchr
-#undef strlen
-#undef strnlen
-#undef strcmp
-#undef strncmp
-#undef strchr
-#undef strrchr
-#undef strlcpy
-#undef strlcat
-#undef strdup
-#undef strndup
-#undef strtol
-#undef strtoul
-#undef vsnprintf
-#undef snprintf
-#undef kprintf
-#undef panic
-
-static int passed, failed;         /* over the whole run */
-static int group_pass, group_fail; /* in the current group */
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            group_pass++;                                                                          \
-        } else {                                                                                   \
-            group_fail++;                                                                          \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-        }                                                                                          \
-    } while (0)
-
-static void group_end(const char *name)
-{
-    if (group_fail)
-        printf("%-8s FAILED: %d of %d checks\n", name, group_fail, group_pass + group_fail);
-    else
-        printf("%-8s ok: %d checks\n", name, group_pass);
-    passed += group_pass;
-    failed += group_fail;
-    group_pass = group_fail = 0;
-}
+#define UNIT_GROUP_WIDTH 8
+#include "unit.h"
 
 /* ---- Stubs for what the platform provides in husk ---- */
 
 static jmp_buf panic_jump;
 static volatile int panic_armed;
 static char panic_msg[256];
-
-void husk_kprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
 
 /* An armed panic returns to the test that expected it; any other ends the run. */
 _Noreturn void husk_panic(const char *fmt, ...)
@@ -870,6 +812,5 @@ int main(void)
     test_alloc_basic();
     test_alloc_stress();
     test_alloc_threads();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return unit_summary();
 }

@@ -6,36 +6,15 @@
  * behind the overlay's back. */
 #define _GNU_SOURCE
 #include <pthread.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 
 #include "husk_rename.h"
 #include "../../src/kernel/vfs.h"
 #include "../../src/platform/platform.h"
-#undef memcpy
-#undef memmove
-#undef memset
-#undef memcmp
-#undef memchr
-#undef strlen
-#undef strnlen
-#undef strcmp
-#undef strncmp
-#undef strchr
-#undef strrchr
-#undef strlcpy
-#undef strlcat
-#undef strdup
-#undef strndup
-#undef strtol
-#undef strtoul
-#undef vsnprintf
-#undef snprintf
-#undef kprintf
-#undef panic
+#define UNIT_GROUP_WIDTH 10
+#define UNIT_STUB_GUEST
+#define UNIT_STUB_CHRDEV
+#define UNIT_STUB_PAGES
+#include "unit.h"
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE 1
@@ -44,51 +23,7 @@
 #define TMPFS_MAGIC 0x01021994
 #define UPPER_INO_BIT (1ULL << 62)
 
-static int passed, failed;         /* over the whole run */
-static int group_pass, group_fail; /* in the current group */
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            group_pass++;                                                                          \
-        } else {                                                                                   \
-            group_fail++;                                                                          \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-        }                                                                                          \
-    } while (0)
-
-static void group_end(const char *name)
-{
-    if (group_fail)
-        printf("%-10s FAILED: %d of %d checks\n", name, group_fail, group_pass + group_fail);
-    else
-        printf("%-10s ok: %d checks\n", name, group_pass);
-    passed += group_pass;
-    failed += group_fail;
-    group_pass = group_fail = 0;
-}
-
 /* ---- Stubs for what the platform and the rest of the core provide in husk ---- */
-
-int copy_from_guest(void *dst, uptr src, size_t n)
-{
-    memcpy(dst, (const void *)src, n);
-    return 0;
-}
-
-int copy_to_guest(uptr dst, const void *src, size_t n)
-{
-    memcpy((void *)dst, src, n);
-    return 0;
-}
-
-int clear_guest(uptr dst, size_t n)
-{
-    memset((void *)dst, 0, n);
-    return 0;
-}
 
 static i64 fake_sec = 1000000; /* moved by hand, so that time changes are visible */
 
@@ -106,20 +41,6 @@ long plat_random(void *buf, size_t n)
     return (long)n;
 }
 
-int chrdev_open(u64 rdev, struct file *f)
-{
-    (void)rdev, (void)f;
-    return -ENXIO;
-}
-
-void husk_kprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
-
 _Noreturn void husk_panic(const char *fmt, ...)
 {
     va_list ap;
@@ -127,17 +48,6 @@ _Noreturn void husk_panic(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     abort();
-}
-
-static void *test_page_alloc(size_t bytes)
-{
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
-}
-
-static void test_page_free(void *p, size_t bytes)
-{
-    munmap(p, bytes);
 }
 
 /* ---- The read-only lower layer: a shim over a tmpfs, behaving as hostfs does ---- */
@@ -1197,6 +1107,5 @@ int main(void)
     CHECK(shim_live == 0, "%d shim vnodes left", shim_live);
     CHECK(kmem_in_use() == base, "%zu heap bytes left", kmem_in_use() - base);
     group_end("teardown");
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return unit_summary();
 }

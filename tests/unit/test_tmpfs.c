@@ -4,36 +4,14 @@
  * with guest addresses being plain host pointers and addresses below 4096 faulting. */
 #define _GNU_SOURCE
 #include <pthread.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 
 #include "husk_rename.h"
 #include "../../src/kernel/vfs.h"
 #include "../../src/platform/platform.h"
-#undef memcpy
-#undef memmove
-#undef memset
-#undef memcmp
-#undef memchr
-#undef strlen
-#undef strnlen
-#undef strcmp
-#undef strncmp
-#undef strchr
-#undef strrchr
-#undef strlcpy
-#undef strlcat
-#undef strdup
-#undef strndup
-#undef strtol
-#undef strtoul
-#undef vsnprintf
-#undef snprintf
-#undef kprintf
-#undef panic
+#define UNIT_STUB_PANIC
+#define UNIT_STUB_HOST_HEAP
+#define UNIT_STUB_PAGES
+#include "unit.h"
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE 1
@@ -41,32 +19,6 @@
 #endif
 #define TMPFS_MAGIC 0x01021994
 #define MAX_FILE (1ULL << 30)
-
-static int passed, failed;         /* over the whole run */
-static int group_pass, group_fail; /* in the current group */
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            group_pass++;                                                                          \
-        } else {                                                                                   \
-            group_fail++;                                                                          \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-        }                                                                                          \
-    } while (0)
-
-static void group_end(const char *name)
-{
-    if (group_fail)
-        printf("%-9s FAILED: %d of %d checks\n", name, group_fail, group_pass + group_fail);
-    else
-        printf("%-9s ok: %d checks\n", name, group_pass);
-    passed += group_pass;
-    failed += group_fail;
-    group_pass = group_fail = 0;
-}
 
 /* ---- Stubs for what the platform and the rest of the core provide in husk ---- */
 
@@ -134,90 +86,6 @@ int console_open_tty(struct file *f)
     tty_opens++;
     f->ops = &tty_stub_ops;
     return 0;
-}
-
-void husk_kprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
-
-_Noreturn void husk_panic(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "unexpected panic: ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    abort();
-}
-
-#ifdef TEST_HOST_HEAP
-/* The heap interface on the host's malloc, for the second build of this test: husk's slab heap
- * hides each object inside its chunks, while here ASan sees every tmpfs object's bounds and
- * lifetime. A 16-byte header keeps the size for kmem_in_use and krealloc. */
-static size_t host_in_use;
-
-void *kmalloc(size_t n)
-{
-    size_t *h = malloc(n + 16);
-    if (!h)
-        return NULL;
-    *h = n;
-    __atomic_add_fetch(&host_in_use, n, __ATOMIC_RELAXED);
-    return (char *)h + 16;
-}
-
-void *kzalloc(size_t n)
-{
-    void *p = kmalloc(n);
-    return p ? memset(p, 0, n) : NULL;
-}
-
-void kfree(void *p)
-{
-    if (!p)
-        return;
-    size_t *h = (size_t *)((char *)p - 16);
-    __atomic_sub_fetch(&host_in_use, *h, __ATOMIC_RELAXED);
-    free(h);
-}
-
-void *krealloc(void *p, size_t n)
-{
-    if (!p)
-        return kmalloc(n);
-    size_t old = *(size_t *)((char *)p - 16);
-    void *q = kmalloc(n);
-    if (q) {
-        memcpy(q, p, old < n ? old : n);
-        kfree(p);
-    }
-    return q;
-}
-
-size_t kmem_in_use(void)
-{
-    return __atomic_load_n(&host_in_use, __ATOMIC_RELAXED);
-}
-
-void kmem_init(page_alloc_fn alloc, page_free_fn free)
-{
-    (void)alloc, (void)free;
-}
-#endif
-
-static void *test_page_alloc(size_t bytes)
-{
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
-}
-
-static void test_page_free(void *p, size_t bytes)
-{
-    munmap(p, bytes);
 }
 
 /* ---- Helpers playing the VFS's part ---- */
@@ -1280,6 +1148,5 @@ int main(void)
     test_threads();
     CHECK(kmem_in_use() == base, "kmem_in_use back to its baseline");
     group_end("overall");
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return unit_summary();
 }

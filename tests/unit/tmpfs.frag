@@ -39,4 +39,6 @@ $(UNIT_DIR)/test_tmpfs_hostheap: tests/unit/test_tmpfs.c $(UNIT_TMPFS_OBJS) $(UN
 	$(UNIT_CC) $(UNIT_CFLAGS) -DTEST_HOST_HEAP -pthread tests/unit/test_tmpfs.c $(UNIT_TMPFS_OBJS) \
 		$(filter-out %/alloc.o,$(UNIT_LIB_OBJS)) -o $@
 
+$(UNIT_DIR)/test_tmpfs $(UNIT_DIR)/test_tmpfs_hostheap: $(UNIT_TEST_DEPS)
+
 .DEFAULT_GOAL := $(UNIT_TMPFS_SAVED_GOAL)

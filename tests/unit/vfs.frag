@@ -39,4 +39,6 @@ $(UNIT_DIR)/test_vfs_hostheap: tests/unit/test_vfs.c $(UNIT_VFS_OBJS) $(UNIT_LIB
 	$(UNIT_CC) $(UNIT_CFLAGS) -DTEST_HOST_HEAP tests/unit/test_vfs.c $(UNIT_VFS_OBJS) \
 		$(filter-out %/alloc.o,$(UNIT_LIB_OBJS)) -o $@
 
+$(UNIT_DIR)/test_vfs $(UNIT_DIR)/test_vfs_hostheap: $(UNIT_TEST_DEPS)
+
 .DEFAULT_GOAL := $(UNIT_VFS_SAVED_GOAL)
