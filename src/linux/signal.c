@@ -155,7 +155,7 @@ static void stop_until_continued(struct thread *t, int sig)
     proc_stop(p, sig);
     for (;;) {
         u32 seq = wait_seq(t);
-        if (p->state != PROC_STOPPED)
+        if (p->state != PROC_STOPPED || t->must_exit)
             return;
         plat_wait(&t->wake_seq, seq, -1);
     }
@@ -282,7 +282,7 @@ long sys_rt_sigsuspend(uptr mask, size_t sigsetsize)
         return -EFAULT;
     u64 old = t->blocked;
     t->blocked = m & ~UNBLOCKABLE;
-    while (!signal_any_deliverable(t))
+    while (!signal_any_deliverable(t) && !t->must_exit) /* must_exit: ending (exit_group) */
         wait_sleep(t, wait_seq(t), -1);
     /* The handler runs with the temporary mask; its frame saves the old one for sigreturn. */
     t->saved_blocked = old;
@@ -293,7 +293,7 @@ long sys_rt_sigsuspend(uptr mask, size_t sigsetsize)
 long sys_pause(void)
 {
     struct thread *t = current();
-    while (!signal_any_deliverable(t))
+    while (!signal_any_deliverable(t) && !t->must_exit) /* must_exit: ending (exit_group) */
         wait_sleep(t, wait_seq(t), -1);
     return -EINTR;
 }
