@@ -53,7 +53,6 @@ static long futex_wake_op(uptr uaddr, uptr uaddr2, int n, int n2, u32 enc, bool 
     u32 old;
     if (copy_from_guest(&old, uaddr2, 4))
         return -EFAULT;
-    u32 *w = (u32 *)uaddr2; /* validated above: a fault here is fixed up like any copy */
     for (;;) {
         u32 nv;
         switch (op) {
@@ -64,7 +63,10 @@ static long futex_wake_op(uptr uaddr, uptr uaddr2, int n, int n2, u32 enc, bool 
         case 4: nv = old ^ (u32)oparg; break;
         default: return -ENOSYS;
         }
-        if (__atomic_compare_exchange_n(w, &old, nv, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        int r = cas_guest_u32(uaddr2, &old, nv); /* a read-only page: EFAULT, not a crash */
+        if (r < 0)
+            return r;
+        if (r == 0)
             break;
     }
     bool hit;
@@ -144,8 +146,10 @@ static void robust_release(uptr word, i32 tid)
         if ((old & FUTEX_TID_MASK) != (u32)tid)
             return;
         u32 nv = (old & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
-        if (__atomic_compare_exchange_n((u32 *)word, &old, nv, false, __ATOMIC_SEQ_CST,
-                                        __ATOMIC_SEQ_CST))
+        int r = cas_guest_u32(word, &old, nv);
+        if (r < 0)
+            return;
+        if (r == 0)
             break;
     }
     if (old & FUTEX_WAITERS)

@@ -142,6 +142,10 @@ int copy_to_guest(uptr dst, const void *src, size_t n);
 long copy_str_from_guest(char *dst, uptr src, size_t max);
 /* Zeroes guest memory, surviving faults. */
 int clear_guest(uptr dst, size_t n);
+/* Atomic compare-and-swap of an aligned guest word, surviving faults (a read-only or unmapped
+ * page gives -EFAULT). Returns 0 when swapped, 1 when the word was not *expected (which then
+ * holds its value). */
+int cas_guest_u32(uptr addr, u32 *expected, u32 desired);
 
 /* ---- Host files ------------------------------------------------------------------------
  * A host file handle ("hf") is an opaque small integer naming a host object opened through

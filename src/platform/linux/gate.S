@@ -162,6 +162,34 @@ guest_strcpy_end:
         ret
         .size   guest_strcpy, .-guest_strcpy
 
+/* long guest_cas32(u32 *addr, u32 *expected, u32 desired): lock cmpxchg on guest memory.
+ * Returns 0 when swapped, 1 when *addr differed (*expected gets its value), -EFAULT on a
+ * fault (fixed up like the copies). */
+        .globl  guest_cas32
+        .hidden guest_cas32
+        .type   guest_cas32, @function
+guest_cas32:
+        mov     (%rsi), %eax
+        .globl  guest_cas32_begin
+        .hidden guest_cas32_begin
+guest_cas32_begin:
+        lock cmpxchg %edx, (%rdi)
+        .globl  guest_cas32_end
+        .hidden guest_cas32_end
+guest_cas32_end:
+        jne     1f
+        xor     %eax, %eax
+        ret
+1:      mov     %eax, (%rsi)
+        mov     $1, %eax
+        ret
+        .globl  guest_cas32_fault
+        .hidden guest_cas32_fault
+guest_cas32_fault:
+        mov     $-14, %rax
+        ret
+        .size   guest_cas32, .-guest_cas32
+
 /* long guest_clear(void *dst, size_t n) */
         .globl  guest_clear
         .hidden guest_clear

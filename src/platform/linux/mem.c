@@ -81,8 +81,10 @@ int plat_mem_sync(uptr addr, size_t len, int flags)
 long guest_copy(void *dst, const void *src, size_t n);
 long guest_strcpy(char *dst, const char *src, size_t max);
 long guest_clear(void *dst, size_t n);
+long guest_cas32(u32 *addr, u32 *expected, u32 desired);
 extern char guest_copy_begin[], guest_copy_end[], guest_strcpy_begin[], guest_strcpy_end[],
-    guest_clear_begin[], guest_clear_end[];
+    guest_clear_begin[], guest_clear_end[], guest_cas32_begin[], guest_cas32_end[],
+    guest_cas32_fault[];
 
 bool trap_fixup_copy(struct cpu_regs *r)
 {
@@ -98,6 +100,10 @@ bool trap_fixup_copy(struct cpu_regs *r)
             r->rip = (uptr)ranges[i].end; /* the -EFAULT return of that routine */
             return true;
         }
+    if (r->rip >= (uptr)guest_cas32_begin && r->rip < (uptr)guest_cas32_end) {
+        r->rip = (uptr)guest_cas32_fault;
+        return true;
+    }
     return false;
 }
 
@@ -140,4 +146,11 @@ long copy_str_from_guest(char *dst, uptr src, size_t max)
     if ((size_t)n == max)
         return -36; /* ENAMETOOLONG */
     return n;
+}
+
+int cas_guest_u32(uptr addr, u32 *expected, u32 desired)
+{
+    if ((addr & 3) || !guest_range_ok(addr, 4))
+        return -14;
+    return (int)guest_cas32((u32 *)addr, expected, desired);
 }
