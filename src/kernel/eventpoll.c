@@ -330,13 +330,7 @@ static long eventfd_read(struct file *f, uptr buf, size_t n, i64 pos)
             spin_unlock(&e->lock);
             return -EAGAIN;
         }
-        spin_lock(&e->wq.lock);
-        waitq_add(&e->wq, &t->waiter, t);
-        spin_unlock(&e->wq.lock);
-        spin_unlock(&e->lock);
-        int r = wait_sleep(t, seq, -1);
-        waitq_del(&e->wq, &t->waiter);
-        if (r == -EINTR)
+        if (wait_on(&e->wq, &e->lock, seq, -1) == -EINTR)
             return -ERESTARTSYS;
     }
 }
@@ -366,13 +360,7 @@ static long eventfd_write(struct file *f, uptr buf, size_t n, i64 pos)
             spin_unlock(&e->lock);
             return -EAGAIN;
         }
-        spin_lock(&e->wq.lock);
-        waitq_add(&e->wq, &t->waiter, t);
-        spin_unlock(&e->wq.lock);
-        spin_unlock(&e->lock);
-        int r = wait_sleep(t, seq, -1);
-        waitq_del(&e->wq, &t->waiter);
-        if (r == -EINTR)
+        if (wait_on(&e->wq, &e->lock, seq, -1) == -EINTR)
             return -ERESTARTSYS;
     }
 }
@@ -486,13 +474,7 @@ static long timerfd_read(struct file *f, uptr buf, size_t n, i64 pos)
             spin_unlock(&t->lock);
             return -EAGAIN;
         }
-        spin_lock(&t->wq.lock);
-        waitq_add(&t->wq, &th->waiter, th);
-        spin_unlock(&t->wq.lock);
-        spin_unlock(&t->lock);
-        int r = wait_sleep(th, seq, left < 0 ? -1 : MAX(left, (i64)1));
-        waitq_del(&t->wq, &th->waiter);
-        if (r == -EINTR)
+        if (wait_on(&t->wq, &t->lock, seq, left < 0 ? -1 : MAX(left, (i64)1)) == -EINTR)
             return -ERESTARTSYS;
     }
 }

@@ -33,16 +33,7 @@ static void pipe_changed(struct pipe *p)
 /* Called with p->lock held and the condition false: queues, unlocks, sleeps. */
 static int pipe_wait(struct pipe *p, u32 seq)
 {
-    struct thread *t = current();
-    struct waiter *w = &t->waiter;
-    w->key = 0;
-    spin_lock(&p->wq.lock);
-    waitq_add(&p->wq, w, t);
-    spin_unlock(&p->wq.lock);
-    spin_unlock(&p->lock);
-    int r = wait_sleep(t, seq, -1);
-    waitq_del(&p->wq, w);
-    return r == -EINTR ? -EINTR : 0;
+    return wait_on(&p->wq, &p->lock, seq, -1) == -EINTR ? -EINTR : 0;
 }
 
 static long pipe_read(struct file *f, uptr buf, size_t n, i64 pos)

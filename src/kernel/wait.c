@@ -46,6 +46,19 @@ int wait_sleep(struct thread *t, u32 seq, i64 timeout_ns)
     return r == -ETIMEDOUT ? -ETIMEDOUT : 0;
 }
 
+int wait_on(struct waitq *q, spinlock_t *obj_lock, u32 seq, i64 timeout_ns)
+{
+    struct thread *t = current();
+    t->waiter.key = 0;
+    spin_lock(&q->lock);
+    waitq_add(q, &t->waiter, t);
+    spin_unlock(&q->lock);
+    spin_unlock(obj_lock);
+    int r = wait_sleep(t, seq, timeout_ns);
+    waitq_del(q, &t->waiter);
+    return r;
+}
+
 int waitq_wake_all(struct waitq *q)
 {
     int woken = 0;

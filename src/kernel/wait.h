@@ -29,6 +29,9 @@ static inline u32 wait_seq(struct thread *t)
 void waitq_add(struct waitq *q, struct waiter *w, struct thread *t);
 void waitq_del(struct waitq *q, struct waiter *w);
 int wait_sleep(struct thread *t, u32 seq, i64 timeout_ns);
+/* The common case of the above: with obj_lock held and the condition false, queues the calling
+ * thread on q, drops obj_lock, sleeps, and leaves q. Returns what wait_sleep returns. */
+int wait_on(struct waitq *q, spinlock_t *obj_lock, u32 seq, i64 timeout_ns);
 
 /* The waker's side: wakes every waiter; returns how many. (Futexes wake selectively, by
  * address and bitset: futex.c.) */

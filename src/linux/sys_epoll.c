@@ -17,17 +17,22 @@ static struct fdtable *fdt(void)
     return &current()->proc->fds;
 }
 
+/* Installs a new file at the lowest free descriptor, dropping it if that fails. */
+static long install_file(struct file *f, bool cloexec)
+{
+    if (!f)
+        return -ENOMEM;
+    int fd = fd_install(fdt(), f, 0, cloexec);
+    if (fd < 0)
+        file_put(f);
+    return fd;
+}
+
 long sys_epoll_create1(int flags)
 {
     if (flags & ~O_CLOEXEC)
         return -EINVAL;
-    struct file *f = epoll_new(0);
-    if (!f)
-        return -ENOMEM;
-    int fd = fd_install(fdt(), f, 0, flags & O_CLOEXEC);
-    if (fd < 0)
-        file_put(f);
-    return fd;
+    return install_file(epoll_new(0), flags & O_CLOEXEC);
 }
 
 long sys_epoll_create(int size)
@@ -141,13 +146,8 @@ long sys_eventfd2(unsigned initval, int flags)
 {
     if (flags & ~(O_CLOEXEC | O_NONBLOCK | EFD_SEMAPHORE))
         return -EINVAL;
-    struct file *f = eventfd_new(initval, flags & EFD_SEMAPHORE, (u32)flags & O_NONBLOCK);
-    if (!f)
-        return -ENOMEM;
-    int fd = fd_install(fdt(), f, 0, flags & O_CLOEXEC);
-    if (fd < 0)
-        file_put(f);
-    return fd;
+    return install_file(eventfd_new(initval, flags & EFD_SEMAPHORE, (u32)flags & O_NONBLOCK),
+                        flags & O_CLOEXEC);
 }
 
 long sys_eventfd(unsigned initval)
@@ -176,13 +176,7 @@ long sys_timerfd_create(int clock, int flags)
     case 1: case 7: case 9: c = 1; break;
     default: return -EINVAL;
     }
-    struct file *f = timerfd_new(c, (u32)flags & O_NONBLOCK);
-    if (!f)
-        return -ENOMEM;
-    int fd = fd_install(fdt(), f, 0, flags & O_CLOEXEC);
-    if (fd < 0)
-        file_put(f);
-    return fd;
+    return install_file(timerfd_new(c, (u32)flags & O_NONBLOCK), flags & O_CLOEXEC);
 }
 
 static struct file *get_timerfd(int fd, long *err)
