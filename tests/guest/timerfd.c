@@ -25,12 +25,13 @@ int main(void)
     CHECK_EQ("  count 1", (long)n, 1);
     CHECK_ERR("then EAGAIN", read(t, &n, 8), EAGAIN);
 
-    /* Periodic, 10 ms: after ~55 ms, about 5 expirations are counted in one read. */
+    /* Periodic, 10 ms: after at least 55 ms, at least 5 expirations are counted in one read
+     * (more if the machine is slow to wake us; no upper bound, so a loaded machine passes). */
     its = (struct itimerspec){.it_interval = {0, 10000000}, .it_value = {0, 10000000}};
     CHECK_EQ("arm 10 ms periodic", timerfd_settime(t, 0, &its, NULL), 0);
     usleep(55000);
     CHECK_EQ("read the expirations", read(t, &n, 8), 8);
-    CHECK("  4 to 6 of them", n >= 4 && n <= 6);
+    CHECK("  at least 5 of them", n >= 5);
 
     /* epoll over a blocking timerfd. */
     int b = timerfd_create(CLOCK_MONOTONIC, 0), ep = epoll_create1(0);
