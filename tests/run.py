@@ -518,7 +518,7 @@ class Context:
         with self.compile_lock:
             lock = self.compiling.setdefault(str(out), threading.Lock())
         with lock:
-            deps = [src, TESTS / "guest" / "t.h", Path(__file__)]
+            deps = [src, TESTS / "guest" / "t.h", TESTS / "security" / "hostile.h", Path(__file__)]
             if out.exists() and out.stat().st_mtime >= max(p.stat().st_mtime for p in deps):
                 return
             out.parent.mkdir(parents=True, exist_ok=True)

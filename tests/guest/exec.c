@@ -24,21 +24,6 @@ static void on_sig(int sig)
     (void)sig;
 }
 
-static int reap(pid_t pid)
-{
-    int st;
-    pid_t r;
-    do
-        r = waitpid(pid, &st, 0);
-    while (r < 0 && errno == EINTR);
-    return r == pid ? st : -1;
-}
-
-static int exited_with(int st, int code)
-{
-    return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == code;
-}
-
 /* --- the re-executed side --- */
 
 static int reexec_main(int argc, char **argv)

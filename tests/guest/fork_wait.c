@@ -38,17 +38,6 @@ static pid_t spawn_gated(int gate[2], int code)
     return p;
 }
 
-/* waitpid that retries on EINTR; returns the status, or -1 (errno kept). */
-static int reap(pid_t pid)
-{
-    int st;
-    pid_t r;
-    do
-        r = waitpid(pid, &st, 0);
-    while (r < 0 && errno == EINTR);
-    return r == pid ? st : -1;
-}
-
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};

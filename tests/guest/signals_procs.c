@@ -14,26 +14,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-static int reap(pid_t pid)
-{
-    int st;
-    pid_t r;
-    do
-        r = waitpid(pid, &st, 0);
-    while (r < 0 && errno == EINTR);
-    return r == pid ? st : -1;
-}
-
-static int exited_with(int st, int code)
-{
-    return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == code;
-}
-
-static int killed_by(int st, int sig)
-{
-    return st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == sig;
-}
-
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};

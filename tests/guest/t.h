@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* A pointer that is never mapped, for EFAULT checks. It comes from a volatile so that the
@@ -182,6 +183,29 @@ static inline long long t_now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+
+/* Child processes: waitpid that retries on EINTR (the status, or -1 with errno kept), and the
+ * two questions every test asks of a status. */
+static inline int reap(pid_t pid)
+{
+    int st;
+    pid_t r;
+    do
+        r = waitpid(pid, &st, 0);
+    while (r < 0 && errno == EINTR);
+    return r == pid ? st : -1;
+}
+
+static inline int exited_with(int st, int code)
+{
+    return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == code;
+}
+
+static inline int killed_by(int st, int sig)
+{
+    return st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == sig;
 }
 
 #endif

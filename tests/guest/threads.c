@@ -1373,11 +1373,6 @@ static void test_cancel(void)
 
 /* ---- fork and exec with threads ------------------------------------------------------ */
 
-static int exited_with(int st, int code)
-{
-    return WIFEXITED(st) && WEXITSTATUS(st) == code;
-}
-
 static void *child_thread(void *arg)
 {
     return (void *)((intptr_t)arg * 2);

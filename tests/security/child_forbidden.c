@@ -16,21 +16,9 @@
 // expect-stdout: parent: gate child killed by SIGSYS
 // expect-stdout: parent: still alive
 #include "../guest/t.h"
+#include "hostile.h"
 #include <signal.h>
 #include <sys/wait.h>
-
-static long raw6(long n, long a, long b, long c, long d, long e, long f)
-{
-    long ret;
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    __asm__ volatile("syscall"
-                     : "=a"(ret)
-                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return ret;
-}
 
 static int allowed;
 
@@ -93,18 +81,7 @@ static int forbidden_checks(const char *who)
 /* Calls husk's gate with ptrace, as gate_forbidden.c does; returns only if not killed. */
 static long call_gate(unsigned long gate)
 {
-    long ret;
-    register long r10 __asm__("r10") = 0;
-    register long r8 __asm__("r8") = 0;
-    register long r9 __asm__("r9") = 0;
-    __asm__ volatile("sub $128, %%rsp\n\t"
-                     "call *%[gate]\n\t"
-                     "add $128, %%rsp\n\t"
-                     : "=a"(ret)
-                     : [gate] "r"(gate), "a"((long)SYS_ptrace), "D"(-1L), "S"(0L), "d"(0L),
-                       "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return ret;
+    return gate_call(gate, SYS_ptrace, -1, 0, 0, 0);
 }
 
 static void on_alarm(int sig)

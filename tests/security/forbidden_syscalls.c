@@ -28,19 +28,7 @@
 // expect-stdout: settimeofday: denied
 // expect-stdout: all denied
 #include "../guest/t.h"
-
-static long raw6(long n, long a, long b, long c, long d, long e, long f)
-{
-    long ret;
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    __asm__ volatile("syscall"
-                     : "=a"(ret)
-                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return ret;
-}
+#include "hostile.h"
 
 static int allowed;
 

@@ -5,6 +5,7 @@
 // husk-gate-arg
 // expect-status: 159
 #include "../guest/t.h"
+#include "hostile.h"
 
 int main(int argc, char **argv)
 {
@@ -15,18 +16,7 @@ int main(int argc, char **argv)
     unsigned long gate = strtoul(argv[1], NULL, 16);
     printf("calling the gate with ptrace\n");
     fflush(stdout);
-    long ret;
-    register long r10 __asm__("r10") = 0;
-    register long r8 __asm__("r8") = 0;
-    register long r9 __asm__("r9") = 0;
-    /* skip the red zone, then call the gate as if it were a function ending in ret */
-    __asm__ volatile("sub $128, %%rsp\n\t"
-                     "call *%[gate]\n\t"
-                     "add $128, %%rsp\n\t"
-                     : "=a"(ret)
-                     : [gate] "r"(gate), "a"((long)SYS_ptrace), "D"(-1L), "S"(0L), "d"(0L),
-                       "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
+    long ret = gate_call(gate, SYS_ptrace, -1, 0, 0, 0);
     printf("gate returned %ld: the process was NOT killed\n", ret);
     return 1;
 }

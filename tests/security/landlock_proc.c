@@ -5,20 +5,12 @@
 // husk-gate-arg
 // expect-stdout: all 64 openat2 calls from the gate were refused
 #include "../guest/t.h"
+#include "hostile.h"
 #include <linux/openat2.h>
 
 static long gate_openat2(unsigned long gate, int dirfd, const char *path, struct open_how *how)
 {
-    long ret;
-    register long r10 __asm__("r10") = sizeof(*how);
-    __asm__ volatile("sub $128, %%rsp\n\t"
-                     "call *%[gate]\n\t"
-                     "add $128, %%rsp\n\t"
-                     : "=a"(ret)
-                     : [gate] "r"(gate), "a"((long)SYS_openat2), "D"((long)dirfd), "S"(path),
-                       "d"(how), "r"(r10)
-                     : "rcx", "r11", "memory");
-    return ret;
+    return gate_call(gate, SYS_openat2, dirfd, (long)path, (long)how, sizeof(*how));
 }
 
 int main(int argc, char **argv)
