@@ -110,18 +110,9 @@ static void epoll_release(struct file *f)
     kfree(ep);
 }
 
-static int epoll_getattr(struct file *f, struct vattr *a)
-{
-    (void)f;
-    a->mode = 0600; /* an anonymous inode, as Linux reports it */
-    a->nlink = 1;
-    a->blksize = 4096;
-    return 0;
-}
-
 static const struct file_ops epoll_fops = {
     .poll = epoll_poll,
-    .getattr = epoll_getattr,
+    .getattr = file_anon_getattr,
     .release = epoll_release,
 };
 
@@ -390,7 +381,7 @@ static const struct file_ops eventfd_fops = {
     .write = eventfd_write,
     .poll = eventfd_poll,
     .waitq = eventfd_waitq,
-    .getattr = epoll_getattr,
+    .getattr = file_anon_getattr,
     .release = eventfd_release,
 };
 
@@ -516,7 +507,7 @@ static const struct file_ops timerfd_fops = {
     .poll = timerfd_poll,
     .waitq = timerfd_waitq,
     .deadline = timerfd_deadline,
-    .getattr = epoll_getattr,
+    .getattr = file_anon_getattr,
     .release = timerfd_release,
 };
 

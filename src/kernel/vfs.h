@@ -225,6 +225,8 @@ static inline struct file *file_get(struct file *f)
     return f;
 }
 void file_put(struct file *f);
+/* getattr for files with no inode of their own (epoll, eventfd, timerfd, signalfd). */
+int file_anon_getattr(struct file *f, struct vattr *a);
 
 /* ---- mounts ---- */
 /* Mounts root at the canonical guest path (creating the mount point as a directory in the

@@ -86,15 +86,6 @@ static struct waitq *sigfd_waitq(struct file *f)
     return current()->proc->sig_wq;
 }
 
-static int sigfd_getattr(struct file *f, struct vattr *a)
-{
-    (void)f;
-    a->mode = 0600;
-    a->nlink = 1;
-    a->blksize = 4096;
-    return 0;
-}
-
 static void sigfd_release(struct file *f)
 {
     kfree(f->priv);
@@ -104,7 +95,7 @@ static const struct file_ops sigfd_fops = {
     .read = sigfd_read,
     .poll = sigfd_poll,
     .waitq = sigfd_waitq,
-    .getattr = sigfd_getattr,
+    .getattr = file_anon_getattr,
     .release = sigfd_release,
 };
 
